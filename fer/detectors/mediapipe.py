@@ -1,0 +1,51 @@
+"""MediaPipe's BlazeFace (Tasks API), with the models shipped in model/mediapipe/ so it runs offline."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from fer.config import MEDIAPIPE_DIR
+from fer.detectors.base import Box
+
+MODELS = {"short": "face_detection_short_range.tflite", "full": "face_detection_full_range_sparse.tflite"}
+
+
+class MediaPipeDetector:
+    """BlazeFace: `model="short"` for faces within about 2 m (webcam), `"full"` up to about 5 m (a class).
+
+    Args:
+        model: "short" or "full".
+        min_confidence: detections scoring below this are dropped.
+    """
+
+    def __init__(self, model: str = "short", min_confidence: float = 0.5):
+        if model not in MODELS:
+            raise ValueError(f"unknown MediaPipe model '{model}' (expected {', '.join(MODELS)})")
+        try:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as err:  # optional dependency
+            raise ImportError("the 'mediapipe' detector needs `pip install mediapipe`") from err
+        self._mp = mp
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(MEDIAPIPE_DIR / MODELS[model])),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=min_confidence,
+        )
+        self._detector = vision.FaceDetector.create_from_options(options)
+        self._lock = threading.Lock()  # the task graph is not re-entrant
+
+    def detect(self, rgb: np.ndarray) -> list[Box]:
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb[..., :3]))
+        with self._lock:
+            detections = self._detector.detect(image).detections
+        height, width = rgb.shape[:2]
+        boxes = []
+        for detection in detections:
+            bb = detection.bounding_box
+            box = Box(bb.origin_x, bb.origin_y, bb.width, bb.height, detection.categories[0].score).clip(width, height)
+            if box is not None:
+                boxes.append(box)
+        return sorted(boxes, key=lambda box: box.area, reverse=True)

@@ -1,0 +1,65 @@
+"""Exports a trained model to the TFLite file the app runs, plus compact weights for warm restarts.
+
+    python -m fer.export runs/default/emotion.keras            # -> model/emotion.tflite, model/emotion_f16.npz
+    python -m fer.export RUN/emotion.keras --quantize none     # float32 weights instead of int8
+
+Dynamic-range int8 quantization (the default) makes the file 4x smaller and inference about 3x
+faster on CPU, at a cost of under 0.2 points of accuracy on this model (see model/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the LiteRT converter needs TensorFlow
+import keras  # noqa: E402
+
+from fer.config import MODEL_PATH, WEIGHTS_PATH  # noqa: E402
+from fer.model import load_model_file, save_compact  # noqa: E402
+
+log = logging.getLogger("fer.export")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def export_tflite(model: keras.Model, out: Path, quantize: bool = True) -> Path:
+    """Writes `model` as a TFLite flatbuffer; int8 weights with float activations when `quantize`."""
+    import tensorflow as tf
+
+    options = {"optimizations": [tf.lite.Optimize.DEFAULT]} if quantize else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        model.export(str(Path(tmp) / "model.tflite"), format="litert", verbose=False, **options)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(Path(tmp) / "model.tflite"), out)
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", type=Path, help="fer.train's emotion.keras (or a compact .npz)")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="TFLite file to write")
+    parser.add_argument("--weights-out", type=Path, default=WEIGHTS_PATH, help="compact float16 weights to write")
+    parser.add_argument("--quantize", choices=("int8", "none"), default="int8")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model = load_model_file(args.model)
+    export_tflite(model, args.out, quantize=args.quantize == "int8")
+    save_compact(model, args.weights_out)
+    log.info("wrote %s (%.1f MB, sha256 %s)", args.out, args.out.stat().st_size / 1e6, sha256(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Trains the emotion CNN on FER-2013 and saves the best PublicTest model.
+
+    python -m fer.train --data ../shared/data/fer2013.npz               # CPU recipe, under 2 h on 2 cores
+    python -m fer.train --data fer2013.csv --resume                      # continue an interrupted run
+    python -m fer.train --data fer2013.npz --init model/emotion_f16.npz  # warm restart from shipped weights
+
+Writes to --out: best.keras (best PublicTest epoch, with optimizer state), emotion.keras (the same
+model for inference), history.csv, curves.png, config.json, train.log, and backup/ (per-epoch
+state for --resume).
+Export for the app with `python -m fer.export RUN/emotion.keras`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import shutil
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from fer.augment import augment_batch
+from fer.config import NUM_CLASSES, RUNS_DIR
+from fer.data import load_fer2013, split_off_val
+from fer.model import MODEL_NAME, ModelConfig, build_model, load_model_file
+from fer.report import plot_learning_curves
+
+log = logging.getLogger("fer.train")
+
+
+@dataclass
+class TrainConfig:
+    """The recipe; defaults reproduce a CPU run (see model/README.md for the shipped one)."""
+
+    data: str = ""  # fer2013.csv, image folder or .npz
+    out: str = str(RUNS_DIR / "default")  # run folder
+    epochs: int = 40
+    batch_size: int = 128
+    optimizer: str = "sgd"  # "sgd" (Nesterov momentum) or "adamw"
+    lr: float = 0.05  # peak learning rate, after warm-up
+    weight_decay: float = 5e-4  # decoupled
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    class_weight_power: float = 0.5  # loss weight per class = (largest count / count) ** power; 0 = off
+    val_fraction: float = 0.1  # held out of train only when the data has no PublicTest split
+    seed: int = 1337
+    init: str = ""  # warm restart: start from this .keras or .npz model (architecture flags are ignored)
+    resume: bool = False  # continue from out/backup
+    verbose: int = -1  # keras fit verbosity; -1 = progress bar on a terminal, a line per epoch otherwise
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, ModelConfig]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for group in (TrainConfig, ModelConfig):
+        for field in fields(group):
+            flag = "--" + field.name.replace("_", "-")
+            if field.type == "bool":
+                parser.add_argument(flag, action="store_true")
+            elif field.name == "widths":
+                parser.add_argument(flag, type=int, nargs="+", default=list(field.default))
+            else:
+                parser.add_argument(flag, type=type(field.default), default=field.default)
+    args = vars(parser.parse_args(argv))
+    if not args["data"]:
+        parser.error("--data is required")
+    model_args = {f.name: args.pop(f.name) for f in fields(ModelConfig)}
+    model_args["widths"] = tuple(model_args["widths"])
+    return TrainConfig(**args), ModelConfig(**model_args)
+
+
+def class_weights(y: np.ndarray, power: float) -> dict[int, float]:
+    """Tempered inverse-frequency weights, scaled so the average training sample weighs 1."""
+    counts = np.bincount(y, minlength=NUM_CLASSES).astype(np.float64)
+    weights = (counts.max() / np.maximum(counts, 1)) ** power
+    weights /= (weights * counts).sum() / counts.sum()
+    return {label: float(w) for label, w in enumerate(weights)}
+
+
+class AugmentedBatches(keras.utils.PyDataset):
+    """Shuffled, augmented training batches: (x float32 (B, 48, 48, 1), one-hot y, sample weight)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, weights: dict[int, float], batch_size: int, seed: int):
+        super().__init__(workers=min(8, os.cpu_count() or 1), use_multiprocessing=False)
+        self.x, self.y_onehot = x, keras.utils.to_categorical(y, NUM_CLASSES)
+        self.sample_weight = np.array([weights[label] for label in range(NUM_CLASSES)], np.float32)[y]
+        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+        self.order = np.random.default_rng((seed, 0)).permutation(len(x))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        rng = np.random.default_rng((self.seed, self.epoch, index))  # same batches whatever the thread order
+        return augment_batch(self.x[idx], rng)[..., None], self.y_onehot[idx], self.sample_weight[idx]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self.order = np.random.default_rng((self.seed, self.epoch)).permutation(len(self.x))
+
+
+def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    warmup = cfg.warmup_epochs * steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.lr / 100,
+        decay_steps=max(1, cfg.epochs * steps_per_epoch - warmup),
+        warmup_target=cfg.lr,
+        warmup_steps=warmup,
+    )
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer '{cfg.optimizer}' (expected sgd or adamw)")
+
+
+def load_splits(cfg: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Train and PublicTest ("val"); PublicTest is carved out of train if the data lacks it."""
+    data = load_fer2013(cfg.data, ("train", "val"), require=("train",))
+    if "val" not in data:
+        log.warning("%s has no PublicTest split: holding out %.0f%% of train", cfg.data, 100 * cfg.val_fraction)
+        data["train"], data["val"] = split_off_val(*data["train"], cfg.val_fraction, cfg.seed)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg, model_cfg = parse_args(argv)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+        handlers=[logging.StreamHandler(), logging.FileHandler(out / "train.log")],
+    )
+    backup = out / "backup"
+    if backup.exists() and not cfg.resume:
+        shutil.rmtree(backup)  # a fresh run must not silently continue an old one
+    (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg)}, indent=2))
+    keras.utils.set_random_seed(cfg.seed)
+
+    data = load_splits(cfg)
+    weights = class_weights(data["train"][1], cfg.class_weight_power)
+    train_batches = AugmentedBatches(*data["train"], weights, cfg.batch_size, cfg.seed)
+    x_val, y_val = data["val"][0][..., None].astype(np.float32), data["val"][1]
+    log.info("train %d, PublicTest %d, class weights %s", len(train_batches.x), len(x_val),
+             {k: round(v, 2) for k, v in weights.items()})
+
+    model = load_model_file(cfg.init) if cfg.init else build_model(model_cfg)
+    model.compile(
+        optimizer=make_optimizer(cfg, len(train_batches)),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=["accuracy"],
+    )
+    log.info("%s: %d parameters, backend %s", MODEL_NAME, model.count_params(), keras.backend.backend())
+
+    started = time.time()
+    model.fit(
+        train_batches,
+        epochs=cfg.epochs,
+        validation_data=(x_val, keras.utils.to_categorical(y_val, NUM_CLASSES)),
+        verbose=cfg.verbose if cfg.verbose >= 0 else (1 if sys.stdout.isatty() else 2),
+        callbacks=[
+            keras.callbacks.BackupAndRestore(str(backup)),
+            keras.callbacks.ModelCheckpoint(out / "best.keras", monitor="val_accuracy", save_best_only=True),
+            keras.callbacks.CSVLogger(str(out / "history.csv"), append=cfg.resume),
+        ],
+    )
+    minutes = (time.time() - started) / 60
+
+    best = keras.models.load_model(out / "best.keras", compile=False)
+    best.save(out / "emotion.keras")
+    plot_learning_curves(out / "history.csv", out / "curves.png")
+    val_acc = float(np.mean(best.predict(x_val, batch_size=256, verbose=0).argmax(1) == y_val))
+    log.info("done: %d epochs in %.1f min, best PublicTest accuracy %.4f -> %s",
+             cfg.epochs, minutes, val_acc, out / "emotion.keras")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
