@@ -96,8 +96,10 @@ def _load_csv(path: Path) -> dict[str, Split]:
         missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
         if missing:
             raise DataError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path}:{line}"
+        for row in reader:
+            where = f"{path}:{reader.line_num}"  # the file's line, blank lines included
+            if None in row.values():  # DictReader pads a short row with None
+                raise DataError(f"{where}: too few fields, expected emotion,pixels,Usage")
             try:
                 label = int(row["emotion"])
                 pixels = np.array(row["pixels"].split(), dtype=np.int64)

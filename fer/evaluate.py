@@ -1,0 +1,169 @@
+"""Measures a model on one FER-2013 split: accuracy, macro recall, per-class precision/recall, confusion.
+
+    python -m fer.evaluate --data ../shared/data/fer2013.npz                     # PublicTest, shipped TFLite
+    python -m fer.evaluate --data fer2013.csv --split test --tta                 # PrivateTest, flip TTA
+    python -m fer.evaluate --data fer2013.npz --model runs/default/emotion.keras
+
+Writes metrics_<split>[_tta].json and confusion_<split>[_tta].png to --out (default: the model's
+folder). TTA (test-time augmentation) averages each face's probabilities with its mirror image's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from fer.classifier import EmotionClassifier
+from fer.config import CSV_USAGE, EMOTIONS, MODEL_PATH, NUM_CLASSES, PACKAGE_DIR, SPLITS
+from fer.data import DataError, load_fer2013
+from fer.preprocess import prepare_faces
+from fer.report import plot_confusion
+
+log = logging.getLogger("fer.evaluate")
+
+Predictor = Callable[[np.ndarray], np.ndarray]  # faces uint8 (N, H, W) -> probabilities float32 (N, 7)
+SPLIT_NAMES = {split: usage for usage, split in CSV_USAGE.items()}  # "val" -> "PublicTest"
+
+
+def load_predictor(path: Path) -> Predictor:
+    """Loads a .tflite, .keras or compact .npz model as a function of uint8 face crops.
+
+    TFLite runs through EmotionClassifier, the app's own path; Keras models get the same
+    `prepare_faces` preprocessing, so every format is measured on what the app would feed it.
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: an unknown model format.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    if path.suffix == ".tflite":
+        return EmotionClassifier.load(path).predict_proba
+    if path.suffix in (".keras", ".npz"):
+        # Keras brings TensorFlow (seconds to import): only for these formats.
+        from fer.model import load_model_file
+
+        model = load_model_file(path)
+        return lambda faces: np.asarray(model.predict_on_batch(prepare_faces(faces)), dtype=np.float32)
+    raise ValueError(f"{path}: expected a .tflite, .keras or compact .npz model")
+
+
+def predict(predictor: Predictor, faces: np.ndarray, batch_size: int, tta: bool = False) -> np.ndarray:
+    """Class probabilities for uint8 faces (N, H, W), `batch_size` at a time.
+
+    Args:
+        tta: also predict on the horizontally flipped faces and average the two.
+    Returns:
+        float32 (N, 7) in EMOTIONS order.
+    """
+    chunks = [np.zeros((0, NUM_CLASSES), dtype=np.float32)]
+    for start in tqdm(range(0, len(faces), batch_size), desc="TTA" if tta else "predict", unit="batch", disable=None):
+        batch = faces[start : start + batch_size]
+        probs = predictor(batch)
+        if tta:
+            probs = (probs + predictor(batch[:, :, ::-1])) / 2
+        chunks.append(probs)
+    return np.concatenate(chunks)
+
+
+def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """Accuracy, macro recall, per-class precision/recall/support and the confusion matrix.
+
+    Args:
+        y_true, y_pred: int labels (N,) in EMOTIONS order.
+    Returns:
+        {"accuracy", "macro_recall" (mean over classes present in y_true), "per_class": {emotion:
+        {"precision", "recall", "support"}}, "confusion": int (7, 7) list, rows true, columns predicted}.
+        Precision or recall of a class never predicted or never present is 0.
+    """
+    confusion = np.bincount(y_true * NUM_CLASSES + y_pred, minlength=NUM_CLASSES**2).reshape(NUM_CLASSES, -1)
+    hits, support, predicted = np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
+    recall = hits / np.maximum(support, 1)
+    precision = hits / np.maximum(predicted, 1)
+    return {
+        "accuracy": float(hits.sum() / max(len(y_true), 1)),
+        "macro_recall": float(recall[support > 0].mean()) if support.any() else 0.0,
+        "per_class": {
+            emotion: {"precision": float(precision[i]), "recall": float(recall[i]), "support": int(support[i])}
+            for i, emotion in enumerate(EMOTIONS)
+        },
+        "confusion": confusion.tolist(),
+    }
+
+
+def format_report(metrics: dict) -> str:
+    """The per-class table and the confusion matrix as text (rows: true class, columns: predicted)."""
+    lines = [f"{'class':<10}{'precision':>10}{'recall':>8}{'support':>9}"]
+    for emotion, row in metrics["per_class"].items():
+        lines.append(f"{emotion:<10}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['support']:>9d}")
+    lines += ["", "confusion (rows: true, columns: predicted)", " " * 10 + "".join(f"{e[:7]:>8}" for e in EMOTIONS)]
+    for emotion, counts in zip(EMOTIONS, metrics["confusion"]):
+        lines.append(f"{emotion:<10}" + "".join(f"{c:>8d}" for c in counts))
+    return "\n".join(lines)
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the repository when inside it, so saved metrics carry no machine paths."""
+    try:
+        return str(path.resolve().relative_to(PACKAGE_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="fer2013.csv, Kaggle image folder or .npz")
+    parser.add_argument("--split", choices=SPLITS, default="val", help="val = PublicTest, test = PrivateTest")
+    parser.add_argument("--model", type=Path, default=MODEL_PATH, help=".tflite, .keras or compact .npz model")
+    parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped faces")
+    parser.add_argument("--batch-size", type=int, default=512, help="faces per model call")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the JSON and PNG (default: the model's)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        predictor = load_predictor(args.model)
+        x, y = load_fer2013(args.data, (args.split,))[args.split]
+    except (DataError, OSError, ValueError) as err:
+        log.error("%s", err)
+        return 1
+
+    y_pred = predict(predictor, x, args.batch_size, tta=args.tta).argmax(axis=1)
+    metrics = compute_metrics(y, y_pred)
+    name = f"{SPLIT_NAMES[args.split]} ({args.split}, n={len(y)}{', TTA' if args.tta else ''})"
+    summary = f"{name}: accuracy {metrics['accuracy']:.2%}, macro recall {metrics['macro_recall']:.2%}"
+    print(format_report(metrics), end="\n\n")
+
+    out = args.out or args.model.parent
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{args.split}{'_tta' if args.tta else ''}"
+    with args.model.open("rb") as f:
+        model_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+    record = {
+        "model": _shown_path(args.model),
+        "model_sha256": model_sha256,
+        "data": _shown_path(args.data),
+        "split": args.split,
+        "split_name": SPLIT_NAMES[args.split],
+        "n": len(y),
+        "tta": args.tta,
+        "classes": list(EMOTIONS),
+        **metrics,
+    }
+    (out / f"metrics_{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
+    plot_confusion(np.array(metrics["confusion"]), out / f"confusion_{stem}.png", f"{args.model.name}\n{summary}")
+    print(f"{summary} -> {out / f'metrics_{stem}.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

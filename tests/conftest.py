@@ -1,0 +1,27 @@
+"""Shared fixtures: a tiny random FER-2013-shaped dataset, so no test needs the real one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer.config import IMG_SIZE, NUM_CLASSES
+
+# fer.export's TFLite converter needs TensorFlow: pin the Keras backend before any test imports Keras.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+@pytest.fixture(scope="session")
+def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An .npz in fer.data's layout: 70 train and 14 val random uint8 48x48 faces, every class present."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 70), ("val", 14)):
+        arrays[f"x_{split}"] = rng.integers(0, 256, (n, IMG_SIZE, IMG_SIZE), dtype=np.uint8)
+        arrays[f"y_{split}"] = np.arange(n) % NUM_CLASSES
+    path = tmp_path_factory.mktemp("data") / "tiny.npz"
+    np.savez(path, **arrays)
+    return path

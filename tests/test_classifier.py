@@ -1,0 +1,79 @@
+"""EmotionClassifier.predict_proba's contract, on the shipped model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+
+from fer.classifier import EmotionClassifier
+from fer.config import EMOTIONS, NUM_CLASSES
+from fer.preprocess import to_gray
+
+
+@pytest.fixture(scope="module")
+def clf() -> EmotionClassifier:
+    return EmotionClassifier.load()
+
+
+def random_faces(n: int, h: int, w: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, h, w), dtype=np.uint8)
+
+
+def assert_probabilities(probs: np.ndarray, n: int) -> None:
+    assert probs.dtype == np.float32
+    assert probs.shape == (n, NUM_CLASSES)
+    assert np.all(probs >= 0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+
+
+def test_classes_are_the_fer2013_order(clf: EmotionClassifier) -> None:
+    assert clf.classes == EMOTIONS == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+@pytest.mark.parametrize(("n", "h", "w"), [(1, 48, 48), (3, 1, 1), (2, 200, 150), (2, 30, 90)])
+def test_any_face_size(clf: EmotionClassifier, n: int, h: int, w: int) -> None:
+    assert_probabilities(clf.predict_proba(random_faces(n, h, w)), n)
+
+
+def test_list_of_different_sizes(clf: EmotionClassifier) -> None:
+    crops = [random_faces(1, h, w, seed=h)[0] for h, w in ((48, 48), (1, 1), (200, 150), (17, 64))]
+    probs = clf.predict_proba(crops)
+    assert_probabilities(probs, len(crops))
+    np.testing.assert_allclose(probs[0], clf.predict_proba(crops[:1])[0], atol=1e-6)  # batch size is irrelevant
+
+
+@pytest.mark.parametrize("empty", [np.zeros((0, 48, 48), np.uint8), []], ids=["array", "list"])
+def test_no_faces(clf: EmotionClassifier, empty) -> None:
+    assert_probabilities(clf.predict_proba(empty), 0)
+
+
+@pytest.mark.parametrize(
+    ("faces", "match"),
+    [
+        (np.zeros((1, 48, 48), np.float32), "must be uint8 grayscale, got float32"),
+        (np.zeros((1, 48, 48), np.int64), "must be uint8 grayscale, got int64"),
+        ([np.zeros((48, 48), np.float64)], "must be uint8 grayscale, got float64"),
+        (np.zeros((48, 48), np.uint8), r"must have shape \(N, H, W\), got \(48, 48\)"),
+        (np.zeros((1, 48, 48, 1), np.uint8), r"must have shape \(N, H, W\), got \(1, 48, 48, 1\)"),
+        ([np.zeros((48, 48, 3), np.uint8)], r"non-empty \(H, W\) grayscale crop, got \(48, 48, 3\)"),
+        ([np.zeros((0, 48), np.uint8)], r"non-empty \(H, W\) grayscale crop, got \(0, 48\)"),
+    ],
+    ids=["float32", "int64", "list-float64", "2-D", "4-D", "list-rgb", "list-empty-crop"],
+)
+def test_bad_input_raises(clf: EmotionClassifier, faces, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        clf.predict_proba(faces)
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="missing.tflite"):
+        EmotionClassifier.load(tmp_path / "missing.tflite")
+
+
+def test_smiling_face_is_happy(clf: EmotionClassifier) -> None:
+    face = to_gray(skimage.data.astronaut())[60:170, 165:285]  # Eileen Collins' smiling face, 120x110
+    probs = clf.predict_proba(face[None])[0]
+    assert EMOTIONS[int(probs.argmax())] == "happy", dict(zip(EMOTIONS, probs.round(3)))
