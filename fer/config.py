@@ -39,3 +39,18 @@ EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
     "surprise": (251, 86, 7),
     "neutral": (173, 181, 189),
 }
+
+# Tracking and smoothing (fer/tracking.py): per-session face IDs and steadier probabilities.
+TRACK_MIN_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much ...
+TRACK_MAX_SHIFT = 0.5  # ... or their centres are within this fraction of the face size (fast moves)
+TRACK_MEMORY_S = 1.0  # a face the detector misses for up to this long keeps its ID
+SMOOTHING_HALF_LIFE_S = 0.15  # EMA of the 7 probabilities: 90% of a real change shows within 0.5 s
+LIVE_FPS = 12  # frames per second the live view analyses; turns the two times above into frame counts
+
+# Session log (fer/session.py): the class's expression mix over time.
+TIMELINE_MAX_POINTS = 500  # past this many, timeline points merge into coarser time buckets
+
+# Recorded video (fer/video.py).
+VIDEO_DEFAULT_FPS = 25.0  # when a video's header gives no frame rate (FFmpeg's own default)
+VIDEO_CRF = 23  # H.264 quality of the annotated video: lower is better and larger; 23 is x264's default
+VIDEO_PRESET = "veryfast"  # x264 speed/size trade-off; encoding stays a small share of the time per frame
