@@ -1,4 +1,4 @@
-"""fer web app: live webcam or photo -> faces boxed and labelled with their expression.
+"""fer web app: live webcam, photo or recorded video -> faces boxed and labelled with their expression.
 
     python app.py                       # http://127.0.0.1:7860
     python app.py --share               # also a public link for a class (or GRADIO_SHARE=1)
@@ -12,13 +12,18 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from fer import Pipeline
-from fer.config import DEFAULT_DETECTOR
+from fer import FrameResult, Pipeline
+from fer.config import DEFAULT_DETECTOR, LIVE_FPS
 from fer.detectors import DETECTORS
+from fer.session import LiveSession
+from fer.video import VideoError, annotate_video
 
 DETECTOR_CHOICES = [("Haar (OpenCV, default)", "haar"), ("MediaPipe short-range", "mediapipe"),
                     ("MediaPipe full-range (far faces)", "mediapipe-full")]
@@ -26,7 +31,9 @@ assert {value for _, value in DETECTOR_CHOICES} == set(DETECTORS)
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
-Frames are analysed in memory on this server and never stored."""
+**Privacy:** frames are analysed in memory and never stored; a session's face log is deleted when you
+close the page, unless you download it."""
+NO_FACE = "No face found: face the camera, with light on your face."
 
 
 @functools.cache
@@ -34,33 +41,91 @@ def pipeline(detector: str) -> Pipeline:
     return Pipeline(detector)
 
 
-def analyze(image: np.ndarray | None, detector: str = DEFAULT_DETECTOR):
-    """Annotated image, the main face's confidences, and a status line."""
-    if image is None:
-        raise gr.Error("No image received: upload a photo or start the webcam.")
-    try:
-        result = pipeline(detector).process(image)
-    except ValueError as err:
-        raise gr.Error(f"Cannot read this image: {err}") from None
+def describe(result: FrameResult):
+    """Annotated frame, the largest face's confidences, and a status line."""
     if not result.faces:
-        return result.annotated, None, "No face found: face the camera, with light on your face."
+        return result.annotated, None, NO_FACE
     main = result.main_face
     return result.annotated, main.confidences(), f"{len(result.faces)} face(s); largest: **{main.label}**"
 
 
+def analyze(image: np.ndarray | None, detector: str = DEFAULT_DETECTOR):
+    """One photo: annotated image, the largest face's confidences, status (also the /predict API)."""
+    if image is None:
+        raise gr.Error("No image received: upload a photo.")
+    try:
+        return describe(pipeline(detector).process(image))
+    except ValueError as err:
+        raise gr.Error(f"Cannot read this image: {err}") from None
+
+
+def stream(frame: np.ndarray | None, detector: str, session: LiveSession | None):
+    """One webcam frame of a live session; the timeline and summary refresh about once a second."""
+    if frame is None:
+        return gr.skip()
+    session = session or LiveSession()
+    outputs = describe(session.process(pipeline(detector), frame))
+    if session.log.frames % LIVE_FPS != 1:
+        return *outputs, gr.skip(), gr.skip(), session
+    return *outputs, session.log.timeline(), session.log.summary_markdown(), session
+
+
+def end_session(session: LiveSession | None) -> None:
+    if session is not None:
+        session.close()
+
+
+def new_session(session: LiveSession | None):
+    end_session(session)
+    return None, None, None, "", None
+
+
+def annotate_upload(video: str | None, detector: str, every: int, workdir: str | None, progress=gr.Progress()):
+    """A recorded video: annotated MP4, face CSV, timeline, summary, and the session's work folder."""
+    if not video:
+        raise gr.Error("No video received: upload one first.")
+    workdir = workdir or tempfile.mkdtemp(prefix="fer-video-")
+    out = Path(tempfile.mkdtemp(dir=workdir))
+    try:
+        result = annotate_video(video, out / "annotated.mp4", out / "faces.csv", detector, int(every),
+                                progress=lambda done, total: progress((done, total), unit="frames"))
+    except VideoError as err:
+        raise gr.Error(f"Cannot read this video: {err}") from None
+    return str(result.video), str(result.csv), result.timeline, result.summary_markdown, workdir
+
+
+def remove_workdir(workdir: str | None) -> None:
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
-    with gr.Blocks(title="fer: live facial emotion recognition") as demo:
+    timeline_plot = functools.partial(gr.LinePlot, x="time_s", y="share", color="emotion", y_lim=[0, 1],
+                                      x_title="seconds", y_title="share of faces", label="Class expression mix")
+    with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=(600, 3600)) as demo:
         gr.Markdown(INTRO)
         detector = gr.Radio(DETECTOR_CHOICES, value=default_detector, label="Face detector")
         with gr.Tab("Live"):
+            session = gr.State(None, delete_callback=end_session)  # per browser session
             with gr.Row():
                 webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
                 live_frame = gr.Image(label="Annotated", interactive=False)
             with gr.Row():
                 live_chart = gr.Label(num_top_classes=7, label="Largest face")
                 live_status = gr.Markdown()
-            webcam.stream(analyze, [webcam, detector], [live_frame, live_chart, live_status],
-                          stream_every=0.1, time_limit=3600, concurrency_limit=8, api_visibility="private")
+            live_timeline = timeline_plot()
+            live_summary = gr.Markdown()
+            with gr.Row():
+                export = gr.Button("Download this session's CSV")
+                reset = gr.Button("Start a new session")
+            live_csv = gr.File(label="Session CSV (one row per face per frame)")
+            webcam.stream(stream, [webcam, detector, session],
+                          [live_frame, live_chart, live_status, live_timeline, live_summary, session],
+                          stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=8, api_visibility="private")
+            export.click(lambda s: s and s.log.csv_path and str(s.log.csv_path), session, live_csv,
+                         api_visibility="private")
+            reset.click(new_session, session, [session, live_timeline, live_chart, live_summary, live_csv],
+                        api_visibility="private")
         with gr.Tab("Photo"):
             with gr.Row():
                 photo = gr.Image(sources=["upload", "clipboard"], type="numpy", label="Photo")
@@ -69,6 +134,18 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
                 photo_chart = gr.Label(num_top_classes=7, label="Largest face")
                 photo_status = gr.Markdown()
             photo.upload(analyze, [photo, detector], [photo_frame, photo_chart, photo_status], api_name="predict")
+        with gr.Tab("Video"):
+            workdir = gr.State(None, delete_callback=remove_workdir)  # this session's outputs
+            with gr.Row():
+                video_in = gr.Video(sources=["upload"], label="Recorded video")
+                video_out = gr.Video(label="Annotated", interactive=False)
+            every = gr.Slider(1, 10, value=1, step=1, label="Analyse every Nth frame (higher is faster)")
+            run = gr.Button("Annotate video", variant="primary")
+            video_csv = gr.File(label="Faces CSV (time_s from the video's timestamps)")
+            video_timeline = timeline_plot()
+            video_summary = gr.Markdown()
+            run.click(annotate_upload, [video_in, detector, every, workdir],
+                      [video_out, video_csv, video_timeline, video_summary, workdir], api_name="annotate_video")
     return demo
 
 
@@ -84,7 +161,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     demo = build_ui(args.detector)
-    demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True)
+    demo.launch(server_port=args.port, share=args.share, prevent_thread_lock=True)
     if args.share and not demo.share_url:
         print("Could not create a share link (no internet, or the tunnel is blocked): serving locally only.")
     demo.block_thread()

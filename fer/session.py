@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fer.config import EMOTIONS, NUM_CLASSES, TIMELINE_MAX_POINTS
-from fer.pipeline import Face
+from fer.config import EMOTIONS, LIVE_FPS, NUM_CLASSES, TIMELINE_MAX_POINTS
+from fer.pipeline import Face, FrameResult, Pipeline
+from fer.tracking import FaceTracker
 
 CSV_COLUMNS: tuple[str, ...] = ("time_s", "frame", "face_id", "x", "y", "w", "h", *EMOTIONS, "label")
 CAVEAT = ("These are facial expressions as an automatic classifier reads them, not measurements of "
@@ -230,3 +231,25 @@ class SessionLog:
                 merged.setdefault(math.floor(b.time_sum / b.frames / self._bucket_s), _Bucket()).add(
                     b.frames, b.time_sum, b.share_sum)
             self._buckets = merged
+
+
+class LiveSession:
+    """One viewer's live stream: stable face IDs and smoothing (FaceTracker) plus its SessionLog.
+
+    Keep one per browser session (e.g. in gr.State); `close()` deletes the temporary CSV, so nothing
+    stays on the server after the session unless the viewer downloaded it.
+    """
+
+    def __init__(self, fps: float = LIVE_FPS):
+        self.tracker = FaceTracker(fps)
+        self.log = SessionLog()
+
+    def process(self, pipeline: Pipeline, frame: np.ndarray) -> FrameResult:
+        """Analyses a frame with this session's tracker and records it."""
+        result = pipeline.process(frame, self.tracker)
+        self.log.record(result.faces)
+        return result
+
+    def close(self) -> None:
+        if self.log.csv_path is not None:
+            self.log.csv_path.unlink(missing_ok=True)
