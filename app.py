@@ -80,7 +80,8 @@ def new_session(session: LiveSession | None):
     return None, None, None, "", None
 
 
-def annotate_upload(video: str | None, detector: str, every: int, workdir: str | None, progress=gr.Progress()):
+def annotate_upload(video: str | None, detector: str, every: int, workdir: str | None,
+                    progress=gr.Progress()):  # noqa: B008 (Gradio injects progress through this default)
     """A recorded video: annotated MP4, face CSV, timeline, summary, and the session's work folder."""
     if not video:
         raise gr.Error("No video received: upload one first.")

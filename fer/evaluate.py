@@ -103,7 +103,7 @@ def format_report(metrics: dict) -> str:
     for emotion, row in metrics["per_class"].items():
         lines.append(f"{emotion:<10}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['support']:>9d}")
     lines += ["", "confusion (rows: true, columns: predicted)", " " * 10 + "".join(f"{e[:7]:>8}" for e in EMOTIONS)]
-    for emotion, counts in zip(EMOTIONS, metrics["confusion"]):
+    for emotion, counts in zip(EMOTIONS, metrics["confusion"], strict=False):
         lines.append(f"{emotion:<10}" + "".join(f"{c:>8d}" for c in counts))
     return "\n".join(lines)
 

@@ -43,6 +43,7 @@ def prepare_faces(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
             raise ValueError(f"each face must be a non-empty (H, W) grayscale crop, got {crop.shape}")
         if crop.shape != (IMG_SIZE, IMG_SIZE):
             shrinking = crop.shape[0] > IMG_SIZE or crop.shape[1] > IMG_SIZE
-            crop = cv2.resize(crop, (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+            interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+            crop = cv2.resize(crop, (IMG_SIZE, IMG_SIZE), interpolation=interpolation)
         batch[i, ..., 0] = crop
     return batch

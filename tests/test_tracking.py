@@ -132,7 +132,7 @@ def test_default_smoothing_removes_flicker_and_follows_a_change_within_half_a_se
         probs = one_hot(SAD if i % 3 == 2 else HAPPY) * 0.7 + noisy
         labels.append(tracker.update([Face(Box(10, 10, 60, 60), probs)])[0].label)
     assert set(labels) == {"happy"}
-    for frame in range(1, LIVE_FPS):  # then really sad
+    for frame in range(1, LIVE_FPS):  # noqa: B007 (read after the loop): then really sad
         label = tracker.update([Face(Box(10, 10, 60, 60), one_hot(SAD) * 0.7 + noisy)])[0].label
         if label == "sad":
             break
