@@ -162,7 +162,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     demo = build_ui(args.detector)
-    demo.launch(server_port=args.port, share=args.share, prevent_thread_lock=True)
+    demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True)
     if args.share and not demo.share_url:
         print("Could not create a share link (no internet, or the tunnel is blocked): serving locally only.")
     demo.block_thread()

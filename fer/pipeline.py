@@ -37,7 +37,7 @@ class Face:
 
     def confidences(self) -> dict[str, float]:
         """{emotion: probability}, e.g. for a gr.Label."""
-        return {emotion: float(p) for emotion, p in zip(EMOTIONS, self.probs)}
+        return {emotion: float(p) for emotion, p in zip(EMOTIONS, self.probs, strict=False)}
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ class Pipeline:
         rgb = check_frame(frame)
         height, width = rgb.shape[:2]
         boxes = [b for b in (box.clip(width, height) for box in self.detector.detect(rgb)) if b is not None]
+        boxes.sort(key=lambda box: box.area, reverse=True)  # clipping can shrink a box; main_face is the largest
         if not boxes:
             return []
         gray = to_gray(rgb)
@@ -114,7 +115,7 @@ class Pipeline:
             crop = box.expand(self.margin).clip(width, height)
             crops.append(gray[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w])
         probs = self.classifier.predict_proba(crops)
-        return [Face(box, p) for box, p in zip(boxes, probs)]
+        return [Face(box, p) for box, p in zip(boxes, probs, strict=False)]
 
     def process(self, frame: np.ndarray, tracker: Tracker | None = None) -> FrameResult:
         """Analyses and annotates one RGB uint8 frame; `tracker` adds IDs and smoothing."""

@@ -15,26 +15,28 @@ class HaarDetector:
     """Frontal faces with OpenCV's `haarcascade_frontalface_default.xml`.
 
     Args:
-        detect_width: frames wider than this are downscaled before detection (speed vs smallest face).
+        short_side: frames are downscaled until their shorter side is this many pixels before detection
+            (speed vs smallest face). The shorter side, not the width, so a 16:9 frame is not squeezed
+            further than a 4:3 one (320 px wide missed 360 px faces at 1280x720).
         scale_factor: image-pyramid step; larger is faster but may miss faces between scales.
         min_neighbors: overlapping hits a face needs; larger gives fewer false positives.
-        min_face: smallest face side in pixels of the downscaled frame (24 = 48 px in a 640-wide frame).
+        min_face: smallest face side in pixels of the downscaled frame (24 = 48 px in a 640x480 frame).
     The defaults suit a webcam (2.5x faster than OpenCV's defaults); for small faces in a class
-    photo use a larger detect_width, or the MediaPipe full-range detector.
+    photo use a larger short_side, or the MediaPipe full-range detector.
     """
 
-    def __init__(self, detect_width: int = 320, scale_factor: float = 1.2, min_neighbors: int = 5,
+    def __init__(self, short_side: int = 240, scale_factor: float = 1.2, min_neighbors: int = 5,
                  min_face: int = 24):
         self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
         if self.cascade.empty():
             raise RuntimeError("OpenCV's haarcascade_frontalface_default.xml could not be loaded")
-        self.detect_width, self.scale_factor = detect_width, scale_factor
+        self.short_side, self.scale_factor = short_side, scale_factor
         self.min_neighbors, self.min_face = min_neighbors, min_face
         self._lock = threading.Lock()  # one cascade, shared by sessions
 
     def detect(self, rgb: np.ndarray) -> list[Box]:
         gray = to_gray(rgb)
-        scale = min(1.0, self.detect_width / gray.shape[1])
+        scale = min(1.0, self.short_side / min(gray.shape))
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
         with self._lock:
             found = self.cascade.detectMultiScale(small, scaleFactor=self.scale_factor,

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: bash scripts/test.sh [extra pytest arguments]
+#
+# Installs the dev requirements into .venv, and Debian's chromium for the browser test if
+# /usr/bin/chromium is missing; then runs pytest and exits with its code ("no tests" counts as failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh requirements.txt requirements-dev.txt
+
+if [ ! -x /usr/bin/chromium ]; then
+    echo "test: installing Debian's chromium for tests/test_browser.py"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
+code=0
+.venv/bin/python -m pytest -q tests "$@" || code=$?
+if [ "$code" -eq 5 ]; then
+    echo "test: pytest collected no tests: counted as a failure" >&2
+    exit 1
+fi
+exit "$code"

@@ -1,0 +1,87 @@
+"""The real app in a subprocess, driven through its API with gradio_client, like a remote user."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from fer import EMOTIONS
+from fer.config import EMOTION_COLORS
+from tests.faces import ROOT, blank_frame, face_frame, running_app, write_png
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with running_app(log) as url:
+        yield Client(url, verbose=False)
+
+
+def predict(client: Client, path, detector: str = "haar"):
+    return client.predict(handle_file(str(path)), detector, api_name="/predict")
+
+
+def test_photo_of_a_smiling_face(client, tmp_path):
+    frame, face = face_frame()
+    annotated, label, status = predict(client, write_png(tmp_path / "face.png", frame))
+    with Image.open(annotated) as image:
+        assert image.size == (640, 480)
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    box_colour = np.array(EMOTION_COLORS["happy"])  # the box is drawn in the label's colour
+    assert (np.abs(pixels - box_colour).sum(axis=2) < 60).sum() > 500
+    assert label["label"] == "happy"
+    confidences = {c["label"]: c["confidence"] for c in label["confidences"]}
+    assert set(confidences) == set(EMOTIONS)
+    assert max(confidences, key=confidences.get) == "happy"
+    assert sum(confidences.values()) == pytest.approx(1, abs=1e-3)
+    assert "1 face" in status and "happy" in status
+
+
+@pytest.mark.parametrize("detector", ["mediapipe", "mediapipe-full"])
+def test_every_detector_choice_works(client, tmp_path, detector):
+    frame, _ = face_frame(1280, 720)
+    annotated, label, _ = predict(client, write_png(tmp_path / "face.png", frame), detector)
+    with Image.open(annotated) as image:
+        assert image.size == (1280, 720)
+    assert label["label"] == "happy"
+
+
+def test_no_face(client, tmp_path):
+    annotated, label, status = predict(client, write_png(tmp_path / "blank.png", blank_frame()))
+    assert not label  # {} or None: the chart is cleared
+    assert "No face found" in status
+    with Image.open(annotated) as image:
+        assert image.size == (640, 480)
+
+
+def test_a_file_that_is_not_an_image_gives_a_clear_error(client, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("these are not pixels")
+    with pytest.raises(Exception, match="cannot identify image file"):
+        predict(client, bad)
+    _, label, _ = predict(client, write_png(tmp_path / "face.png", face_frame()[0]))  # still serving
+    assert label["label"] == "happy"
+
+
+def test_help_exits_0():
+    run = subprocess.run([sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "--share" in run.stdout and "--port" in run.stdout and "--detector" in run.stdout
+
+
+def test_gradio_share_env_turns_share_on(monkeypatch):
+    import app
+
+    monkeypatch.delenv("GRADIO_SHARE", raising=False)
+    assert app.parse_args([]).share is False
+    assert app.parse_args(["--share"]).share is True
+    for value in ("1", "true", "TRUE"):
+        monkeypatch.setenv("GRADIO_SHARE", value)
+        assert app.parse_args([]).share is True
+    monkeypatch.setenv("GRADIO_SHARE", "0")
+    assert app.parse_args([]).share is False

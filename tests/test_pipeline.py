@@ -1,0 +1,148 @@
+"""Pipeline: frame -> faces -> one classifier batch -> annotated frame, with fake and real parts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fer import EMOTIONS, Box, Face, Pipeline
+from fer.pipeline import default_classifier
+from tests.faces import blank_frame, face_frame, inside, overlap, tiled_frame
+
+
+class FakeDetector:
+    """Returns fixed boxes, whatever the frame: no OpenCV detection involved."""
+
+    def __init__(self, boxes: list[Box]):
+        self.boxes = boxes
+
+    def detect(self, rgb: np.ndarray) -> list[Box]:
+        return list(self.boxes)
+
+
+class SpyClassifier:
+    """Records every predict_proba call; answers one-hot rows, face i gets EMOTIONS[i % 7]."""
+
+    classes = EMOTIONS
+
+    def __init__(self):
+        self.calls: list[list[np.ndarray]] = []
+
+    def predict_proba(self, crops):
+        crops = list(crops)
+        self.calls.append(crops)
+        probs = np.full((len(crops), len(EMOTIONS)), 0.01, dtype=np.float32)
+        probs[np.arange(len(crops)), np.arange(len(crops)) % len(EMOTIONS)] = 1.0
+        return probs / probs.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(params=["fake", "haar"])
+def detector(request):
+    """The tiled frame's four tile boxes (fake), or the real Haar cascade."""
+    return FakeDetector(tiled_frame()[1]) if request.param == "fake" else "haar"
+
+
+def check_faces(faces: list[Face], frame: np.ndarray) -> None:
+    height, width = frame.shape[:2]
+    for face in faces:
+        assert inside(face.box, width, height), f"{face.box} is not inside the {width}x{height} frame"
+        assert face.probs.shape == (len(EMOTIONS),) and face.probs.dtype == np.float32
+        assert np.all(face.probs >= 0) and face.probs.sum() == pytest.approx(1, abs=1e-5)
+        assert face.label == EMOTIONS[int(np.argmax(face.probs))]
+        assert face.confidence == pytest.approx(float(face.probs.max()))
+        assert list(face.confidences()) == list(EMOTIONS)
+    areas = [face.box.area for face in faces]
+    assert areas == sorted(areas, reverse=True), "faces must come largest first"
+
+
+def test_four_faces_in_a_tiled_frame(detector):
+    frame, tiles = tiled_frame()
+    before = frame.copy()
+    result = Pipeline(detector).process(frame)
+    assert len(result.faces) == 4
+    check_faces(result.faces, frame)
+    for tile in tiles:  # one face per tile
+        assert sum(overlap(face.box, tile) > 0.9 for face in result.faces) == 1
+    assert result.main_face is result.faces[0]
+    np.testing.assert_array_equal(frame, before)  # the input is never drawn on
+    assert result.annotated.dtype == np.uint8 and result.annotated.shape == frame.shape
+    for face in result.faces:  # the box outline is drawn: its left edge changed
+        box = face.box
+        edge = (slice(box.y, box.y + box.h), slice(box.x, box.x + 2))
+        assert np.any(result.annotated[edge] != frame[edge])
+
+
+def test_real_photo_is_happy():
+    frame, _ = face_frame()
+    faces = Pipeline("haar").process(frame).faces
+    assert [face.label for face in faces] == ["happy"]
+
+
+def test_all_faces_of_a_frame_go_in_one_batch(detector):
+    spy = SpyClassifier()
+    frame, _ = tiled_frame()
+    faces = Pipeline(detector, classifier=spy).process(frame).faces
+    assert len(spy.calls) == 1, f"predict_proba called {len(spy.calls)} times for one frame"
+    crops = spy.calls[0]
+    assert len(crops) == 4
+    for crop in crops:
+        assert crop.dtype == np.uint8 and crop.ndim == 2 and crop.size > 0  # grayscale crops
+    assert [face.label for face in faces] == list(EMOTIONS[:4])  # rows map back to their faces in order
+
+
+def test_no_faces_leaves_the_frame_as_it_was():
+    spy = SpyClassifier()
+    frame = blank_frame()
+    result = Pipeline(FakeDetector([]), classifier=spy).process(frame)
+    assert result.faces == [] and result.main_face is None
+    np.testing.assert_array_equal(result.annotated, frame)
+    assert spy.calls == []  # nothing to classify
+
+
+def test_real_detector_on_a_blank_frame():
+    frame = blank_frame()
+    result = Pipeline("haar").process(frame)
+    assert result.faces == []
+    np.testing.assert_array_equal(result.annotated, frame)
+
+
+def test_boxes_are_clipped_and_sorted():
+    frame = blank_frame(200, 100)
+    boxes = [Box(150, 50, 100, 100), Box(-500, -500, 10, 10), Box(10, 10, 60, 60)]  # 50x50 after clipping
+    faces = Pipeline(FakeDetector(boxes), classifier=SpyClassifier()).process(frame).faces
+    assert [face.box for face in faces] == [Box(10, 10, 60, 60), Box(150, 50, 50, 50)]
+    check_faces(faces, frame)
+
+
+@pytest.mark.parametrize("frame, message", [
+    (None, "expected an image array, got NoneType"),
+    ([[0, 1], [2, 3]], "expected an image array, got list"),
+    (np.zeros((48, 48, 3), np.float32), "expected a uint8 image, got float32"),
+    (np.zeros(48, np.uint8), r"expected an \(H, W, 3\) RGB image, got shape \(48,\)"),
+    (np.zeros((2, 48, 48, 3), np.uint8), r"got shape \(2, 48, 48, 3\)"),
+    (np.zeros((48, 48, 2), np.uint8), r"got shape \(48, 48, 2\)"),
+    (np.zeros((0, 48, 3), np.uint8), r"got shape \(0, 48, 3\)"),
+    (np.zeros((48, 48, 0), np.uint8), r"got shape \(48, 48, 0\)"),
+], ids=["none", "list", "float", "rank1", "rank4", "2-channel", "0-height", "0-channel"])
+def test_bad_frames_raise_a_clear_error(frame, message):
+    pipe = Pipeline(FakeDetector([]), classifier=SpyClassifier())
+    with pytest.raises(ValueError, match=message):
+        pipe.process(frame)
+
+
+@pytest.mark.parametrize("convert", [
+    lambda rgb: rgb.mean(axis=2).astype(np.uint8),  # (H, W)
+    lambda rgb: rgb.mean(axis=2, keepdims=True).astype(np.uint8),  # (H, W, 1)
+    lambda rgb: np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]),  # RGBA
+], ids=["gray", "gray-1ch", "rgba"])
+def test_grayscale_and_rgba_frames(convert):
+    rgb, _ = tiled_frame()
+    frame = convert(rgb)
+    result = Pipeline("haar").process(frame)
+    assert len(result.faces) == 4
+    check_faces(result.faces, rgb)
+    assert result.annotated.shape == rgb.shape and result.annotated.dtype == np.uint8
+
+
+def test_pipelines_share_the_shipped_classifier():
+    assert Pipeline(FakeDetector([])).classifier is default_classifier()

@@ -1,0 +1,172 @@
+"""Recorded video: the CLI round trip on a generated clip, timestamps, --every, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+import cv2
+import numpy as np
+import pytest
+
+from fer.detectors import Box
+from fer.session import CSV_COLUMNS
+from fer.video import Mp4Writer, VideoError, VideoReader, annotate_video, main
+from tests.faces import paste
+
+FPS, FRAMES, WIDTH, HEIGHT = 10, 24, 320, 240
+
+
+def write_clip(path, frames: list[np.ndarray], fps: float = FPS) -> None:
+    """RGB frames -> an MPEG-4 Part 2 .mp4 that OpenCV writes without extra encoders."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for rgb in frames:
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def read_all(path) -> tuple[list[np.ndarray], str]:
+    """The frames of a video (BGR) and its codec's fourcc."""
+    capture = cv2.VideoCapture(str(path))
+    fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode(errors="replace")
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames, fourcc
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """A real face photo, 120 px tall, moving diagonally across a grey 320x240 frame: 24 frames at 10 fps."""
+    frames = []
+    for i in range(FRAMES):
+        rgb = np.full((HEIGHT, WIDTH, 3), 90, np.uint8)
+        paste(rgb, 120, 65 + 7 * i, 90 + 3 * i)  # top-left corner at (10 + 7 i, 30 + 3 i)
+        frames.append(rgb)
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    write_clip(path, frames)
+    return path
+
+
+def read_rows(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_reader_streams_rgb_frames_with_the_videos_timestamps(clip):
+    with VideoReader(clip) as reader:
+        assert (reader.fps, reader.frame_count, reader.width, reader.height) == (FPS, FRAMES, WIDTH, HEIGHT)
+        frames = list(reader)
+    assert [index for index, _, _ in frames] == list(range(FRAMES))
+    assert [t for _, t, _ in frames] == pytest.approx([i / FPS for i in range(FRAMES)])
+    rgb = frames[0][2]
+    assert rgb.shape == (HEIGHT, WIDTH, 3) and rgb.dtype == np.uint8
+    assert rgb[5, 5] == pytest.approx([90, 90, 90], abs=6)
+    skin = rgb[30 + 60, 10 + 55]  # the face's centre: more red than blue, so the channels are RGB
+    assert int(skin[0]) > int(skin[2])
+
+
+def test_cli_round_trip_on_a_real_face(clip, tmp_path):
+    out, table = tmp_path / "annotated.mp4", tmp_path / "faces.csv"
+    assert main([str(clip), "--out", str(out), "--csv", str(table)]) == 0
+    frames, fourcc = read_all(out)
+    assert len(frames) == FRAMES
+    assert fourcc == "h264"
+    assert frames[0].shape == (HEIGHT, WIDTH, 3)
+    rows = read_rows(table)
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    assert len(rows) >= FRAMES - 2  # Haar finds this face in (nearly) every frame
+    assert {r["face_id"] for r in rows} == {"1"}  # one face, one ID, no switches
+    assert all(float(r["time_s"]) == pytest.approx(int(r["frame"]) / FPS, abs=1e-3) for r in rows)
+    assert all(r["label"] == max(CSV_COLUMNS[7:14], key=lambda e: float(r[e])) for r in rows)
+    xs = [int(r["x"]) for r in rows]
+    assert xs[-1] - xs[0] > 100  # the boxes follow the moving face
+
+
+def test_every_n_analyses_fewer_frames_but_annotates_them_all(clip, tmp_path):
+    result = annotate_video(clip, tmp_path / "a.mp4", tmp_path / "a.csv", every=5)
+    assert (result.frames, result.analysed) == (FRAMES, 5)
+    frames, _ = read_all(result.video)
+    assert len(frames) == FRAMES
+    assert {int(r["frame"]) for r in read_rows(result.csv)} <= {0, 5, 10, 15, 20}
+    # frame 7 reuses frame 5's box: the annotated copy differs from the source there
+    with VideoReader(clip) as reader:
+        source = [cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) for _, _, rgb in reader]
+    assert np.abs(frames[7].astype(int) - source[7]).mean() > 1
+    assert set(result.timeline.columns) == {"time_s", "emotion", "share"}
+    assert result.summary["frames"] == 5 and "#1" in result.summary_markdown
+
+
+class TwoFaces:
+    """A fake detector: two fixed boxes, the second missed on frames 3 and 4."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, rgb: np.ndarray) -> list[Box]:
+        self.calls += 1
+        boxes = [Box(10, 10, 80, 80), Box(200, 100, 60, 60)]
+        return boxes[:1] if self.calls in (4, 5) else boxes
+
+
+def test_two_faces_keep_two_ids_through_a_missed_frame(clip, tmp_path):
+    detector = TwoFaces()
+    result = annotate_video(clip, tmp_path / "b.mp4", tmp_path / "b.csv", detector=detector)
+    rows = read_rows(result.csv)
+    assert len(rows) == 2 * FRAMES - 2
+    ids = {(r["x"], r["face_id"]) for r in rows}
+    assert ids == {("10", "1"), ("200", "2")}
+    assert result.summary["faces_seen"] == 2
+
+
+def test_progress_is_reported_per_frame(clip, tmp_path):
+    calls = []
+    annotate_video(clip, tmp_path / "c.mp4", tmp_path / "c.csv", every=8,
+                   progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, FRAMES) for i in range(1, FRAMES + 1)]
+
+
+def test_writer_pads_odd_sizes_and_the_output_decodes(tmp_path):
+    writer = Mp4Writer(tmp_path / "odd.mp4", 10, (99, 51))
+    for i in range(5):
+        writer.write(np.full((51, 99, 3), 40 * i, np.uint8))
+    writer.close()
+    frames, fourcc = read_all(tmp_path / "odd.mp4")
+    assert len(frames) == 5 and fourcc == "h264"
+    assert frames[0].shape == (52, 100, 3)
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"", "empty file"),
+    (b"time,emotion\n0.1,happy\n" * 50, "a text file, not a video"),
+    (bytes(range(256)) * 20, "not a video that FFmpeg can decode"),
+])
+def test_non_videos_give_a_one_line_error_naming_the_file(tmp_path, content, problem):
+    path = tmp_path / "notes.mp4"
+    path.write_bytes(content)
+    with pytest.raises(VideoError) as err:
+        VideoReader(path)
+    message = str(err.value)
+    assert str(path) in message and problem in message and "\n" not in message
+
+
+def test_cli_exits_2_with_the_message_and_writes_nothing(tmp_path, caplog):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a video\n")
+    out, table = tmp_path / "out.mp4", tmp_path / "out.csv"
+    with caplog.at_level(logging.ERROR, logger="fer.video"):
+        assert main([str(path), "--out", str(out), "--csv", str(table)]) == 2
+    assert f"{path}: a text file, not a video" in caplog.text
+    assert not out.exists() and not table.exists()
+    assert main([str(tmp_path / "missing.mp4"), "--out", str(out)]) == 2
+    assert "missing.mp4: cannot read" in caplog.text
+
+
+def test_output_must_be_mp4(clip, tmp_path):
+    with pytest.raises(ValueError, match=r"\.mp4"):
+        annotate_video(clip, tmp_path / "out.webm", tmp_path / "out.csv")
