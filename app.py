@@ -110,7 +110,7 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
             session = gr.State(None, delete_callback=end_session)  # per browser session
             with gr.Row():
                 webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
-                live_frame = gr.Image(label="Annotated", interactive=False)
+                live_frame = gr.Image(label="Annotated", interactive=False, format="jpeg")  # 20x faster than webp
             with gr.Row():
                 live_chart = gr.Label(num_top_classes=7, label="Largest face")
                 live_status = gr.Markdown()
@@ -130,7 +130,7 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
         with gr.Tab("Photo"):
             with gr.Row():
                 photo = gr.Image(sources=["upload", "clipboard"], type="numpy", label="Photo")
-                photo_frame = gr.Image(label="Annotated", interactive=False)
+                photo_frame = gr.Image(label="Annotated", interactive=False, format="jpeg")
             with gr.Row():
                 photo_chart = gr.Label(num_top_classes=7, label="Largest face")
                 photo_status = gr.Markdown()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
 
 import cv2
 import numpy as np
@@ -11,6 +13,19 @@ from fer.config import MEDIAPIPE_DIR
 from fer.detectors.base import Box
 
 MODELS = {"short": "face_detection_short_range.tflite", "full": "face_detection_full_range_sparse.tflite"}
+DOCGEN_MODULE = "mediapipe.tasks.python.core.optional_dependencies"
+
+
+def _skip_mediapipe_docgen() -> None:
+    """Keeps `import mediapipe` from importing all of TensorFlow (+650 MB, +3 s) when it is installed.
+
+    mediapipe's only use of TensorFlow is `doc_controls.do_not_generate_docs`, a no-op decorator for its
+    API docs; this module provides the same no-op that mediapipe itself falls back to without TensorFlow.
+    """
+    if DOCGEN_MODULE not in sys.modules:
+        stub = types.ModuleType(DOCGEN_MODULE)
+        stub.doc_controls = types.SimpleNamespace(do_not_generate_docs=lambda obj: obj)
+        sys.modules[DOCGEN_MODULE] = stub
 
 
 class MediaPipeDetector:
@@ -27,6 +42,7 @@ class MediaPipeDetector:
     def __init__(self, model: str = "short", min_confidence: float = 0.5, long_side: int = 320):
         if model not in MODELS:
             raise ValueError(f"unknown MediaPipe model '{model}' (expected {', '.join(MODELS)})")
+        _skip_mediapipe_docgen()
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
