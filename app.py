@@ -25,9 +25,9 @@ from fer.detectors import DETECTORS
 from fer.session import LiveSession
 from fer.video import VideoError, annotate_video
 
-DETECTOR_CHOICES = [("Haar (OpenCV, default)", "haar"), ("MediaPipe short-range", "mediapipe"),
-                    ("MediaPipe full-range (far faces)", "mediapipe-full")]
-assert {value for _, value in DETECTOR_CHOICES} == set(DETECTORS)
+DETECTOR_LABELS = {"haar": "Haar (OpenCV, default)", "mediapipe": "MediaPipe short-range",
+                   "mediapipe-full": "MediaPipe full-range (far faces)"}  # a detector not listed shows its name
+DETECTOR_CHOICES = [(DETECTOR_LABELS.get(name, name), name) for name in DETECTORS]
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
