@@ -103,9 +103,15 @@ def format_report(metrics: dict) -> str:
     for emotion, row in metrics["per_class"].items():
         lines.append(f"{emotion:<10}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['support']:>9d}")
     lines += ["", "confusion (rows: true, columns: predicted)", " " * 10 + "".join(f"{e[:7]:>8}" for e in EMOTIONS)]
-    for emotion, counts in zip(EMOTIONS, metrics["confusion"], strict=False):
+    for emotion, counts in zip(EMOTIONS, metrics["confusion"], strict=True):
         lines.append(f"{emotion:<10}" + "".join(f"{c:>8d}" for c in counts))
     return "\n".join(lines)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (model cards and metrics name the exact weights)."""
+    with Path(path).open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _shown_path(path: Path) -> str:
@@ -146,11 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.model.parent
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.split}{'_tta' if args.tta else ''}"
-    with args.model.open("rb") as f:
-        model_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
     record = {
         "model": _shown_path(args.model),
-        "model_sha256": model_sha256,
+        "model_sha256": file_sha256(args.model),
         "data": _shown_path(args.data),
         "split": args.split,
         "split_name": SPLIT_NAMES[args.split],

@@ -37,7 +37,7 @@ class Face:
 
     def confidences(self) -> dict[str, float]:
         """{emotion: probability}, e.g. for a gr.Label."""
-        return {emotion: float(p) for emotion, p in zip(EMOTIONS, self.probs, strict=False)}
+        return {emotion: float(p) for emotion, p in zip(EMOTIONS, self.probs, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class Pipeline:
             crop = box.expand(self.margin).clip(width, height)
             crops.append(gray[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w])
         probs = self.classifier.predict_proba(crops)
-        return [Face(box, p) for box, p in zip(boxes, probs, strict=False)]
+        return [Face(box, p) for box, p in zip(boxes, probs, strict=True)]
 
     def process(self, frame: np.ndarray, tracker: Tracker | None = None) -> FrameResult:
         """Analyses and annotates one RGB uint8 frame; `tracker` adds IDs and smoothing."""

@@ -20,7 +20,7 @@ def plot_learning_curves(history_csv: Path, png: Path) -> None:
         rows = list(csv.DictReader(f))
     epochs = [int(r["epoch"]) + 1 for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in zip(axes, ("loss", "accuracy"), strict=False):
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, [float(r[metric]) for r in rows], label="train (augmented)")
         ax.plot(epochs, [float(r[f"val_{metric}"]) for r in rows], label="PublicTest")
         ax.set_xlabel("epoch")

@@ -178,7 +178,7 @@ class SessionLog:
             "faces_seen": len(self._faces),
             "max_faces_in_frame": self.max_faces,
             "rows": self.rows,
-            "expression_share": {emotion: float(s) for emotion, s in zip(EMOTIONS, share, strict=False)},
+            "expression_share": {emotion: float(s) for emotion, s in zip(EMOTIONS, share, strict=True)},
             "faces": faces,
             "caveat": CAVEAT,
         }

@@ -76,4 +76,4 @@ def test_missing_model(tmp_path: Path) -> None:
 def test_smiling_face_is_happy(clf: EmotionClassifier) -> None:
     face = to_gray(skimage.data.astronaut())[60:170, 165:285]  # Eileen Collins' smiling face, 120x110
     probs = clf.predict_proba(face[None])[0]
-    assert EMOTIONS[int(probs.argmax())] == "happy", dict(zip(EMOTIONS, probs.round(3), strict=False))
+    assert EMOTIONS[int(probs.argmax())] == "happy", dict(zip(EMOTIONS, probs.round(3), strict=True))
