@@ -20,7 +20,7 @@ import gradio as gr
 import numpy as np
 
 from fer import FrameResult, Pipeline
-from fer.config import DEFAULT_DETECTOR, LIVE_FPS
+from fer.config import DEFAULT_DETECTOR, EMOTION_COLORS, LIVE_FPS
 from fer.detectors import DETECTORS
 from fer.session import LiveSession
 from fer.video import VideoError, annotate_video
@@ -76,8 +76,9 @@ def end_session(session: LiveSession | None) -> None:
 
 
 def new_session(session: LiveSession | None):
-    end_session(session)
-    return None, None, None, "", None
+    if session is not None:
+        session.restart()
+    return None, None, "", None
 
 
 def annotate_upload(video: str | None, detector: str, every: int, workdir: str | None,
@@ -90,8 +91,8 @@ def annotate_upload(video: str | None, detector: str, every: int, workdir: str |
     try:
         result = annotate_video(video, out / "annotated.mp4", out / "faces.csv", detector, int(every),
                                 progress=lambda done, total: progress((done, total), unit="frames"))
-    except VideoError as err:
-        raise gr.Error(f"Cannot read this video: {err}") from None
+    except VideoError as err:  # name the file as the user knows it, not by its upload path
+        raise gr.Error(f"Cannot read this video: {str(err).replace(video, Path(video).name)}") from None
     return str(result.video), str(result.csv), result.timeline, result.summary_markdown, workdir
 
 
@@ -101,8 +102,10 @@ def remove_workdir(workdir: str | None) -> None:
 
 
 def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
-    timeline_plot = functools.partial(gr.LinePlot, x="time_s", y="share", color="emotion", y_lim=[0, 1],
-                                      x_title="seconds", y_title="share of faces", label="Class expression mix")
+    colors = {emotion: "#{:02x}{:02x}{:02x}".format(*rgb) for emotion, rgb in EMOTION_COLORS.items()}  # as the boxes
+    timeline_plot = functools.partial(gr.LinePlot, x="time_s", y="share", color="emotion", color_map=colors,
+                                      y_lim=[0, 1.05], x_title="seconds", y_title="share of faces",
+                                      label="Class expression mix")
     with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=(600, 3600)) as demo:
         gr.Markdown(INTRO)
         detector = gr.Radio(DETECTOR_CHOICES, value=default_detector, label="Face detector")
@@ -122,10 +125,11 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
             live_csv = gr.File(label="Session CSV (one row per face per frame)")
             webcam.stream(stream, [webcam, detector, session],
                           [live_frame, live_chart, live_status, live_timeline, live_summary, session],
-                          stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=8, api_visibility="private")
+                          stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=8, api_visibility="private",
+                          show_progress="hidden")  # a stream never ends: no timers, no faded outputs
             export.click(lambda s: s and s.log.csv_path and str(s.log.csv_path), session, live_csv,
                          api_visibility="private")
-            reset.click(new_session, session, [session, live_timeline, live_chart, live_summary, live_csv],
+            reset.click(new_session, session, [live_timeline, live_chart, live_summary, live_csv],
                         api_visibility="private")
         with gr.Tab("Photo"):
             with gr.Row():
@@ -137,6 +141,7 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
             photo.upload(analyze, [photo, detector], [photo_frame, photo_chart, photo_status], api_name="predict")
         with gr.Tab("Video"):
             workdir = gr.State(None, delete_callback=remove_workdir)  # this session's outputs
+            gr.Markdown("Any video format FFmpeg reads works, even one your browser cannot preview.")
             with gr.Row():
                 video_in = gr.Video(sources=["upload"], label="Recorded video")
                 video_out = gr.Video(label="Annotated", interactive=False)

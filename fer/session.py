@@ -85,6 +85,7 @@ class SessionLog:
         if max_points < 2:
             raise ValueError(f"max_points must be at least 2, got {max_points}")
         self.csv_path: Path | None = None if csv_path is None else _start_csv(Path(csv_path))
+        self._temporary = csv_path is None  # close() deletes only files this log chose
         self.max_points = max_points
         self.frames = 0  # analysed frames recorded
         self.frames_with_faces = 0
@@ -98,6 +99,7 @@ class SessionLog:
         self._buckets: dict[int, _Bucket] = {}
         self._bucket_s = 0.0  # timeline bucket width in seconds; 0 = one point per frame
         self._faces: dict[int, _FaceStats] = {}
+        self.closed = False
 
     def record(self, faces: list[Face], time_s: float | None = None, frame: int | None = None) -> None:
         """Adds one analysed frame: appends its CSV rows and updates the timeline and summary.
@@ -108,6 +110,8 @@ class SessionLog:
             time_s: seconds from the session's start; default: wall-clock time since the first record.
             frame: the frame's index; default: the previous index + 1.
         """
+        if self.closed:
+            return  # a frame that was still in flight when the session ended
         if time_s is None:
             now = time.monotonic()
             self._clock_start = now if self._clock_start is None else self._clock_start
@@ -205,6 +209,12 @@ class SessionLog:
                 lines.append(f"\n…and {len(s['faces']) - MARKDOWN_FACES} more face IDs (see the CSV).")
         return "\n".join([*lines, "", f"_{CAVEAT}_"])
 
+    def close(self) -> None:
+        """Deletes a temporary CSV (one this log created) and ignores later records."""
+        self.closed = True
+        if self.csv_path is not None and self._temporary:
+            self.csv_path.unlink(missing_ok=True)
+
     def _write_rows(self, time_s: float, frame: int, faces: list[Face]) -> None:
         """Appends one CSV row per face; the file is reopened per frame so the log holds no open handle."""
         if not faces:
@@ -241,6 +251,7 @@ class LiveSession:
     """
 
     def __init__(self, fps: float = LIVE_FPS):
+        self.fps = fps
         self.tracker = FaceTracker(fps)
         self.log = SessionLog()
 
@@ -250,6 +261,11 @@ class LiveSession:
         self.log.record(result.faces)
         return result
 
+    def restart(self) -> None:
+        """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one."""
+        old = self.log
+        self.tracker, self.log = FaceTracker(self.fps), SessionLog()
+        old.close()
+
     def close(self) -> None:
-        if self.log.csv_path is not None:
-            self.log.csv_path.unlink(missing_ok=True)
+        self.log.close()

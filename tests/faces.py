@@ -98,6 +98,36 @@ def drifting_face_frames(count: int = 30, width: int = 640, height: int = 480) -
     return frames
 
 
+def moving_face_frames(count: int = 30, width: int = 320, height: int = 240) -> list[np.ndarray]:
+    """One face, half the frame tall, sliding from the left edge to the right: a short recorded clip."""
+    face_w = round(height // 2 * face_crop().shape[1] / face_crop().shape[0])
+    left, right = face_w // 2 + 10, width - face_w // 2 - 10  # centre positions, 10 px from each edge
+    frames = []
+    for i in range(count):
+        frame = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
+        paste(frame, height // 2, left + round((right - left) * i / max(1, count - 1)), height // 2)
+        frames.append(frame)
+    return frames
+
+
+VIDEO_FOURCC = {".avi": "MJPG", ".mp4": "mp4v"}  # codecs every OpenCV wheel can write
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 15) -> Path:
+    """RGB frames as a video OpenCV writes without extra encoders: MJPG .avi or MPEG-4 Part 2 .mp4.
+
+    Neither is H.264, so a browser may not preview it; FFmpeg (and so the app) reads both.
+    """
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*VIDEO_FOURCC[path.suffix]), fps, (width, height))
+    if not writer.isOpened():
+        raise OSError(f"could not write {path}")
+    for rgb in frames:
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
 def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
     """RGB frames as a YUV4MPEG2 (I420) video: what Chromium's fake webcam plays, in a loop."""
     height, width = frames[0].shape[:2]

@@ -1,4 +1,5 @@
-"""The Live tab in a real browser: headless Chromium's fake webcam plays a face video into the app.
+"""The app in a real browser: headless Chromium's fake webcam plays a face video into the Live tab,
+and the Video tab annotates an uploaded clip.
 
 Needs Debian's chromium at /usr/bin/chromium (scripts/test.sh installs it); outside CI the test is
 skipped without it, in CI it fails. `FER_SCREENSHOT=1` also saves docs/screenshot.png for the README.
@@ -6,18 +7,26 @@ skipped without it, in CI it fails. `FER_SCREENSHOT=1` also saves docs/screensho
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
-from tests.faces import ROOT, drifting_face_frames, running_app, write_y4m
+from fer.config import NUM_CLASSES
+from tests.faces import ROOT, drifting_face_frames, moving_face_frames, running_app, write_video, write_y4m
 
 CHROMIUM = Path("/usr/bin/chromium")
-TIMEOUT_MS = 60_000  # for the page, the webcam and the first annotated frame
+TIMEOUT_MS = 60_000  # for the page, the webcam, the first annotated frame, a download
+VIDEO_TIMEOUT_MS = 120_000  # upload, annotate and encode the test clip on a busy 2-core machine
 FPS_WINDOW_S = 5
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
+CSV_HEADER = "time_s,frame,face_id,x,y,w,h,angry,disgust,fear,happy,sad,surprise,neutral,label"  # the published format
+CLIP_FRAMES, CLIP_FPS, CLIP_SIZE = 30, 15, (320, 240)  # the uploaded test video
 
 # JavaScript: the src of the <img> in the visible block labelled `label`, or null.
 ANNOTATED_SRC = """(label) => {
@@ -40,6 +49,12 @@ COUNT_CHANGES = """async ([label, ms]) => {
     }
     return changes;
 }"""
+# JavaScript: the opacity an element is drawn with, its ancestors' included (Gradio fades pending outputs).
+DRAWN_OPACITY = """(el) => {
+    let opacity = 1;
+    for (let node = el; node; node = node.parentElement) opacity *= Number(getComputedStyle(node).opacity);
+    return opacity;
+}"""
 
 
 def require_chromium():
@@ -54,8 +69,6 @@ def require_chromium():
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     require_chromium()
-    from playwright.sync_api import sync_playwright
-
     video = write_y4m(tmp_path_factory.mktemp("camera") / "face.y4m", drifting_face_frames())
     args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-video-capture={video}", "--no-sandbox", "--headless=new", "--disable-gpu",
@@ -67,18 +80,64 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def live_page(browser, tmp_path_factory):
-    """The app's Live tab, streaming the fake webcam, once the first annotated frame is back."""
+def app_url(tmp_path_factory):
     with running_app(tmp_path_factory.mktemp("app") / "app.log") as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(url)
-        page.get_by_role("tab", name="Live").click()
-        page.get_by_role("button", name="Click to Access Webcam").click()
-        page.get_by_role("button", name="capture photo").click()  # Gradio's "Record": starts streaming
-        page.wait_for_function(ANNOTATED_SRC, arg="Annotated", timeout=TIMEOUT_MS)
-        yield page
-        page.close()
+        yield url
+
+
+def open_tab(browser, url: str, tab: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_role("tab", name=tab).click()
+    return page
+
+
+@pytest.fixture(scope="module")
+def live_page(browser, app_url):
+    """The app's Live tab, streaming the fake webcam, once the first annotated frame is back."""
+    page = open_tab(browser, app_url, "Live")
+    page.get_by_role("button", name="Click to Access Webcam").click()
+    page.get_by_role("button", name="capture photo").click()  # Gradio's "Record": starts streaming
+    page.wait_for_function(ANNOTATED_SRC, arg="Annotated", timeout=TIMEOUT_MS)
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def video_page(browser, app_url):
+    """A fresh page on the app's Video tab."""
+    page = open_tab(browser, app_url, "Video")
+    yield page
+    page.close()
+
+
+def block(page, label: str):
+    """The visible component whose label contains `label` (block-info is the label of plots)."""
+    tag = page.get_by_test_id(re.compile(r"^block-(label|info)$")).get_by_text(label)
+    return page.locator(".block:visible", has=tag)
+
+
+def summary(page):
+    """The visible markdown that holds the "Session summary" heading."""
+    heading = page.get_by_role("heading", name="Session summary")
+    return page.get_by_test_id("markdown-wrapper").filter(visible=True).filter(has=heading)
+
+
+def download_csv(page, label: str, folder: Path) -> list[dict]:
+    """Clicks the file link in the component labelled `label`, as a user would; checks the CSV's header.
+
+    Returns:
+        The CSV's rows, as dicts keyed by CSV_HEADER's names.
+    """
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        block(page, label).get_by_test_id("download-link").click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    with path.open(newline="") as f:
+        assert f.readline().rstrip("\r\n") == CSV_HEADER
+        f.seek(0)
+        return list(csv.DictReader(f))
 
 
 def test_annotated_frames_come_back(live_page):
@@ -108,6 +167,51 @@ def test_frames_per_second(live_page, capsys):
     with capsys.disabled():
         print(f"\nbrowser: {changes / FPS_WINDOW_S:.1f} annotated frames/s over {FPS_WINDOW_S} s")
     assert changes > 0  # frames keep coming; the rate itself depends on the machine and is not tested
+
+
+def test_timeline_and_summary_show_the_tracked_face(live_page):
+    plot = block(live_page, "Class expression mix")
+    expect(plot.locator("svg g.mark-line")).to_have_count(NUM_CLASSES, timeout=TIMEOUT_MS)  # a line per emotion
+    expect(plot.locator("svg .role-legend")).to_contain_text("happy")
+    text = summary(live_page)
+    expect(text).to_contain_text("Faces tracked", timeout=TIMEOUT_MS)
+    expect(text.get_by_role("row", name=re.compile(r"^#1 .* happy"))).to_be_visible()  # face ID 1, mostly happy
+    assert text.evaluate(DRAWN_OPACITY) == 1  # readable while the stream runs, not faded as "pending"
+
+
+def test_session_csv_downloads_with_face_ids(live_page, tmp_path):
+    live_page.get_by_role("button", name="Download this session's CSV").click()
+    expect(block(live_page, "Session CSV").get_by_test_id("download-link")).to_be_visible(timeout=TIMEOUT_MS)
+    rows = download_csv(live_page, "Session CSV", tmp_path)
+    assert any(row["face_id"] == "1" and row["label"] == "happy" for row in rows)
+
+
+def test_video_tab_annotates_an_upload(video_page, tmp_path):
+    clip = write_video(tmp_path / "lesson.mp4", moving_face_frames(CLIP_FRAMES, *CLIP_SIZE), CLIP_FPS)
+    block(video_page, "Recorded video").locator("input[type=file]").set_input_files(clip)
+    video_page.get_by_role("button", name="Annotate video").click()
+    player = block(video_page, "Annotated").locator("video")
+    expect(player).to_have_attribute("src", re.compile(r"/gradio_api/file=.+\.mp4$"), timeout=VIDEO_TIMEOUT_MS)
+    player.evaluate("video => { video.muted = true; return video.play(); }")  # rejects if Chromium cannot play it
+    video_page.wait_for_function("video => video.readyState >= 2 && video.currentTime > 0", arg=player.element_handle(),
+                                 timeout=TIMEOUT_MS)
+    duration, width, height = player.evaluate("video => [video.duration, video.videoWidth, video.videoHeight]")
+    assert duration == pytest.approx(CLIP_FRAMES / CLIP_FPS, abs=0.2)
+    assert (width, height) == CLIP_SIZE
+    expect(summary(video_page)).to_contain_text(f"Analysed: {CLIP_FRAMES} frames", timeout=TIMEOUT_MS)
+    rows = download_csv(video_page, "Faces CSV", tmp_path)
+    assert rows and {row["face_id"] for row in rows} == {"1"}  # one face, one ID throughout
+    assert Counter(row["label"] for row in rows).most_common(1)[0][0] == "happy"
+
+
+def test_video_tab_explains_a_file_that_is_not_a_video(video_page, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("time,emotion\n0.1,happy\n")
+    block(video_page, "Recorded video").locator("input[type=file]").set_input_files(notes)
+    video_page.get_by_role("button", name="Annotate video").click()
+    toast = video_page.get_by_test_id("toast-body").filter(has_text="Cannot read this video")
+    expect(toast).to_contain_text("a text file, not a video", timeout=TIMEOUT_MS)
+    expect(block(video_page, "Annotated").locator("video")).to_have_count(0)
 
 
 @pytest.mark.skipif(not os.environ.get("FER_SCREENSHOT"), reason="set FER_SCREENSHOT=1 to update docs/screenshot.png")

@@ -11,8 +11,8 @@ import pytest
 
 from fer.config import EMOTIONS, NUM_CLASSES
 from fer.detectors import Box
-from fer.pipeline import Face
-from fer.session import CSV_COLUMNS, SessionLog, label_shares
+from fer.pipeline import Face, FrameResult
+from fer.session import CSV_COLUMNS, LiveSession, SessionLog, label_shares
 
 HAPPY, SAD, NEUTRAL = (EMOTIONS.index(e) for e in ("happy", "sad", "neutral"))
 
@@ -155,3 +155,38 @@ def test_markdown_summary_is_honest_about_what_it_measures(tmp_path):
     assert "not measurements of comprehension, attention" in text
     empty = SessionLog(tmp_path / "empty.csv").summary_markdown()
     assert "No faces were detected" in empty and "comprehension" in empty
+
+
+def test_closing_a_temporary_log_deletes_its_csv_and_ignores_late_frames():
+    log = SessionLog()
+    log.record([face(3)])
+    path = log.csv_path
+    assert path.exists()
+    log.close()
+    assert not path.exists()
+    log.record([face(3)])  # a frame still in flight when the session ended
+    assert not path.exists() and log.frames == 1
+
+
+def test_closing_keeps_a_csv_the_caller_named(tmp_path):
+    log = SessionLog(tmp_path / "faces.csv")
+    log.record([face(3)])
+    log.close()
+    assert len(read_rows(tmp_path / "faces.csv")) == 1
+
+
+def test_live_session_restart_starts_over_in_place():
+    class FakePipeline:
+        def process(self, frame, tracker):
+            return FrameResult(tracker.update([face(3, track_id=None)]), frame)
+
+    session = LiveSession()
+    for _ in range(3):
+        session.process(FakePipeline(), np.zeros((8, 8, 3), np.uint8))
+    old_csv = session.log.csv_path
+    session.restart()
+    assert not old_csv.exists()
+    result = session.process(FakePipeline(), np.zeros((8, 8, 3), np.uint8))
+    assert result.faces[0].track_id == 1  # IDs start again
+    assert session.log.frames == 1 and session.log.csv_path != old_csv
+    session.close()
