@@ -25,3 +25,16 @@ def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "tiny.npz"
     np.savez(path, **arrays)
     return path
+
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Closes MediaPipe detectors while the interpreter is whole: left to exit, mediapipe's clean-up prints
+    a harmless traceback after pytest's summary line."""
+    import gc
+
+    from fer.detectors.mediapipe import MediaPipeDetector
+
+    for obj in gc.get_objects():
+        if isinstance(obj, MediaPipeDetector):
+            obj.close()

@@ -58,6 +58,11 @@ class MediaPipeDetector:
         self.long_side = long_side
         self._lock = threading.Lock()  # the task graph is not re-entrant
 
+    def close(self) -> None:
+        """Frees the MediaPipe task now; mediapipe's own clean-up fails if it only runs at interpreter exit."""
+        with self._lock:
+            self._detector.close()
+
     def detect(self, rgb: np.ndarray) -> list[Box]:
         height, width = rgb.shape[:2]
         scale = min(1.0, self.long_side / max(height, width))
