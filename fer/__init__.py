@@ -11,5 +11,7 @@ from fer.config import EMOTIONS
 from fer.detectors import Box, get_detector
 from fer.draw import annotate
 from fer.pipeline import Face, FrameResult, Pipeline
+from fer.tracking import FaceTracker
 
-__all__ = ["EMOTIONS", "Box", "EmotionClassifier", "Face", "FrameResult", "Pipeline", "annotate", "get_detector"]
+__all__ = ["EMOTIONS", "Box", "EmotionClassifier", "Face", "FaceTracker", "FrameResult", "Pipeline", "annotate",
+           "get_detector"]
