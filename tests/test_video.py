@@ -12,18 +12,9 @@ import pytest
 from fer.detectors import Box
 from fer.session import CSV_COLUMNS
 from fer.video import Mp4Writer, VideoError, VideoReader, annotate_video, main
-from tests.faces import paste
+from tests.faces import paste, write_video
 
 FPS, FRAMES, WIDTH, HEIGHT = 10, 24, 320, 240
-
-
-def write_clip(path, frames: list[np.ndarray], fps: float = FPS) -> None:
-    """RGB frames -> an MPEG-4 Part 2 .mp4 that OpenCV writes without extra encoders."""
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-    for rgb in frames:
-        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    writer.release()
 
 
 def read_all(path) -> tuple[list[np.ndarray], str]:
@@ -49,7 +40,7 @@ def clip(tmp_path_factory):
         paste(rgb, 120, 65 + 7 * i, 90 + 3 * i)  # top-left corner at (10 + 7 i, 30 + 3 i)
         frames.append(rgb)
     path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    write_clip(path, frames)
+    write_video(path, frames, FPS)
     return path
 
 
