@@ -103,7 +103,9 @@ class Pipeline:
 
     def analyze(self, frame: np.ndarray) -> list[Face]:
         """Faces with their probabilities, largest first; no drawing."""
-        rgb = check_frame(frame)
+        return self._analyze(check_frame(frame))
+
+    def _analyze(self, rgb: np.ndarray) -> list[Face]:
         height, width = rgb.shape[:2]
         boxes = [b for b in (box.clip(width, height) for box in self.detector.detect(rgb)) if b is not None]
         boxes.sort(key=lambda box: box.area, reverse=True)  # clipping can shrink a box; main_face is the largest
@@ -120,7 +122,7 @@ class Pipeline:
     def process(self, frame: np.ndarray, tracker: Tracker | None = None) -> FrameResult:
         """Analyses and annotates one RGB uint8 frame; `tracker` adds IDs and smoothing."""
         rgb = check_frame(frame)
-        faces = self.analyze(rgb)
+        faces = self._analyze(rgb)
         if tracker is not None:
             faces = tracker.update(faces)
         return FrameResult(faces, annotate(rgb, faces))
