@@ -65,11 +65,13 @@ def predict(predictor: Predictor, faces: np.ndarray, batch_size: int, tta: bool 
     chunks = [np.zeros((0, NUM_CLASSES), dtype=np.float32)]
     for start in tqdm(range(0, len(faces), batch_size), desc="TTA" if tta else "predict", unit="batch", disable=None):
         batch = faces[start : start + batch_size]
-        probs = predictor(batch)
-        if tta:
-            probs = (probs + predictor(batch[:, :, ::-1])) / 2
-        chunks.append(probs)
+        chunks.append(predict_flip_averaged(predictor, batch) if tta else predictor(batch))
     return np.concatenate(chunks)
+
+
+def predict_flip_averaged(predictor: Predictor, faces: np.ndarray) -> np.ndarray:
+    """The mean of the probabilities for uint8 faces (N, H, W) and for their mirror images."""
+    return (predictor(faces) + predictor(faces[:, :, ::-1])) / 2
 
 
 def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:

@@ -55,6 +55,38 @@ def build_model(config: ModelConfig = ModelConfig(), num_classes: int = NUM_CLAS
     return keras.Model(inputs, outputs, name=MODEL_NAME)
 
 
+def shrink(model: keras.Model, config: ModelConfig) -> keras.Model:
+    """A narrower copy of `model` (built from `config`) that keeps, in every layer, the channels with the
+    largest batch-norm scale |gamma| and their weights: a far better start for a faster student than
+    random weights (see `fer.train --shrink`).
+
+    Raises:
+        ValueError: `config` differs from the model in anything but narrower widths.
+    """
+    student = build_model(config)
+    convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    if len(convs) != len(config.widths) * config.convs_per_stage or model.get_layer("fc").units != config.dense_units:
+        raise ValueError(f"cannot shrink {len(convs)} conv layers and fc {model.get_layer('fc').units} to {config}")
+    kept = np.arange(1)  # the input's one grey channel
+    for conv in convs:
+        name = conv.name.removesuffix("_conv")
+        gamma, beta, mean, var = model.get_layer(f"{name}_bn").get_weights()
+        width = student.get_layer(conv.name).filters
+        if width > len(gamma):
+            raise ValueError(f"{conv.name}: cannot widen {len(gamma)} channels to {width}")
+        keep = np.sort(np.argsort(-np.abs(gamma), kind="stable")[:width])
+        student.get_layer(conv.name).set_weights([conv.get_weights()[0][:, :, kept][..., keep]])
+        student.get_layer(f"{name}_bn").set_weights([w[keep] for w in (gamma, beta, mean, var)])
+        kept, channels = keep, len(gamma)
+    # Flatten orders features (row, column, channel): keep the same channels at every position.
+    positions = model.get_layer("fc").get_weights()[0].shape[0] // channels
+    rows = (np.arange(positions)[:, None] * channels + kept[None, :]).ravel()
+    student.get_layer("fc").set_weights([model.get_layer("fc").get_weights()[0][rows]])
+    for name in ("fc_bn", "probs"):
+        student.get_layer(name).set_weights(model.get_layer(name).get_weights())
+    return student
+
+
 def save_compact(model: keras.Model, path: Path) -> None:
     """Saves architecture and float16 weights in one .npz: half a .keras file's size, for warm restarts."""
     weights = {f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(model.get_weights())}

@@ -3,6 +3,8 @@
     python -m fer.train --data ../shared/data/fer2013.npz               # CPU recipe, under 2 h on 2 cores
     python -m fer.train --data fer2013.csv --resume                      # continue an interrupted run
     python -m fer.train --data fer2013.npz --init model/emotion_f16.npz  # warm restart from shipped weights
+    python -m fer.train --data fer2013.npz --init model/emotion_f16.npz --shrink --widths 32 48 96 192 \
+        --teacher model/emotion.tflite                                   # distil a smaller, faster student
 
 Writes to --out: best.keras (best PublicTest epoch, with optimizer state), emotion.keras (the same
 model for inference), history.csv, curves.png, config.json, train.log, and backup/ (per-epoch
@@ -32,7 +34,8 @@ import numpy as np
 from fer.augment import augment_batch
 from fer.config import NUM_CLASSES, RUNS_DIR
 from fer.data import load_fer2013, split_off_val
-from fer.model import MODEL_NAME, ModelConfig, build_model, load_model_file
+from fer.evaluate import Predictor, load_predictor, predict_flip_averaged
+from fer.model import MODEL_NAME, ModelConfig, build_model, load_model_file, shrink
 from fer.report import plot_learning_curves
 
 log = logging.getLogger("fer.train")
@@ -57,6 +60,9 @@ class TrainConfig:
     val_fraction: float = 0.1  # held out of train only when the data has no PublicTest split
     seed: int = 1337
     init: str = ""  # warm restart: start from this .keras or .npz model (architecture flags are ignored)
+    shrink: bool = False  # with --init: start from its strongest channels, narrowed to --widths (fer.model.shrink)
+    teacher: str = ""  # distil: targets mix the labels with this model's flip-averaged probabilities
+    distill_weight: float = 0.5  # the teacher's share of each target
     resume: bool = False  # continue from out/backup
     verbose: int = -1  # keras fit verbosity; -1 = progress bar on a terminal, a line per epoch otherwise
 
@@ -89,13 +95,19 @@ def class_weights(y: np.ndarray, power: float) -> dict[int, float]:
 
 
 class AugmentedBatches(keras.utils.PyDataset):
-    """Shuffled, augmented training batches: (x float32 (B, 48, 48, 1), one-hot y, sample weight)."""
+    """Shuffled, augmented training batches: (x float32 (B, 48, 48, 1), y, sample weight).
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, weights: dict[int, float], batch_size: int, seed: int):
+    y is one-hot, or with a `teacher` (knowledge distillation) `distill_weight` of the teacher's
+    flip-averaged probabilities for the same augmented faces plus the rest of the one-hot label.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, weights: dict[int, float], batch_size: int, seed: int,
+                 teacher: Predictor | None = None, distill_weight: float = 0.5):
         super().__init__(workers=min(8, os.cpu_count() or 1), use_multiprocessing=False)
         self.x, self.y_onehot = x, keras.utils.to_categorical(y, NUM_CLASSES)
         self.sample_weight = np.array([weights[label] for label in range(NUM_CLASSES)], np.float32)[y]
         self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+        self.teacher, self.distill_weight = teacher, distill_weight
         self.order = np.random.default_rng((seed, 0)).permutation(len(x))
 
     def __len__(self) -> int:
@@ -104,7 +116,11 @@ class AugmentedBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         rng = np.random.default_rng((self.seed, self.epoch, index))  # same batches whatever the thread order
-        return augment_batch(self.x[idx], rng)[..., None], self.y_onehot[idx], self.sample_weight[idx]
+        faces, y = augment_batch(self.x[idx], rng), self.y_onehot[idx]
+        if self.teacher is not None:
+            soft = predict_flip_averaged(self.teacher, np.rint(faces).astype(np.uint8))
+            y = (1 - self.distill_weight) * y + self.distill_weight * soft
+        return faces[..., None], y, self.sample_weight[idx]
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
@@ -167,12 +183,17 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> None:
 
     data = load_splits(cfg)
     weights = class_weights(data["train"][1], cfg.class_weight_power)
-    train_batches = AugmentedBatches(*data["train"], weights, cfg.batch_size, cfg.seed)
+    teacher = load_predictor(Path(cfg.teacher)) if cfg.teacher else None
+    train_batches = AugmentedBatches(*data["train"], weights, cfg.batch_size, cfg.seed, teacher, cfg.distill_weight)
     x_val, y_val = data["val"][0][..., None].astype(np.float32), data["val"][1]
     log.info("train %d, PublicTest %d, class weights %s", len(train_batches.x), len(x_val),
              {k: round(v, 2) for k, v in weights.items()})
 
     model = load_model_file(cfg.init) if cfg.init else build_model(model_cfg)
+    if cfg.shrink:
+        if not cfg.init:
+            raise ValueError("--shrink needs --init (the model to shrink)")
+        model = shrink(model, model_cfg)
     model.compile(
         optimizer=make_optimizer(cfg, len(train_batches)),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),

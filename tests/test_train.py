@@ -13,7 +13,7 @@ import pytest
 from fer import evaluate, export, train
 from fer.classifier import EmotionClassifier
 from fer.config import NUM_CLASSES
-from fer.model import load_model_file
+from fer.model import ModelConfig, build_model, load_model_file, shrink
 
 # Keras 3.15's TensorFlow backend calls np.array(variable, copy=False) internally; harmless noise.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -88,3 +88,56 @@ def test_init_starts_from_the_compact_weights(tiny_npz: Path, exported: tuple[Pa
     kernel = load_model_file(out / "emotion.keras").get_layer("s1c1_conv").get_weights()[0]
     with np.load(weights) as saved:
         np.testing.assert_array_equal(kernel, saved["w000"].astype(np.float32))
+
+
+def test_shrink_at_full_width_is_the_same_model() -> None:
+    config = ModelConfig(widths=(4, 8), dense_units=8)
+    model = build_model(config)
+    faces = np.random.default_rng(0).uniform(0, 255, (5, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_array_equal(shrink(model, config).predict(faces, verbose=0), model.predict(faces, verbose=0))
+
+
+def test_shrink_keeps_the_channels_with_the_largest_scale() -> None:
+    model = build_model(ModelConfig(widths=(4, 8), dense_units=8))
+    bn = model.get_layer("s1c1_bn")
+    gamma, *rest = bn.get_weights()
+    bn.set_weights([np.array([0.1, -3.0, 0.2, 2.0], np.float32), *rest])  # |gamma| ranks channels 1 and 3 first
+    student = shrink(model, ModelConfig(widths=(2, 4), dense_units=8))
+    kernel = model.get_layer("s1c1_conv").get_weights()[0]
+    np.testing.assert_array_equal(student.get_layer("s1c1_conv").get_weights()[0], kernel[..., [1, 3]])
+    # The next layer reads only the kept channels.
+    assert student.get_layer("s1c2_conv").get_weights()[0].shape[2] == 2
+    assert student.get_layer("fc").get_weights()[0].shape == (12 * 12 * 4, 8)
+    with pytest.raises(ValueError, match="widen"):
+        shrink(model, ModelConfig(widths=(8, 8), dense_units=8))
+    with pytest.raises(ValueError, match="cannot shrink"):
+        shrink(model, ModelConfig(widths=(2, 4, 4), dense_units=8))
+
+
+def test_distillation_targets_mix_the_teacher_and_the_label() -> None:
+    x = np.random.default_rng(0).integers(0, 256, (6, 48, 48), dtype=np.uint8)
+    y = np.arange(6) % NUM_CLASSES
+    seen = []
+
+    def teacher(faces: np.ndarray) -> np.ndarray:
+        seen.append(faces)
+        return np.full((len(faces), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+
+    weights = {label: 1.0 for label in range(NUM_CLASSES)}
+    batches = train.AugmentedBatches(x, y, weights, batch_size=4, seed=0, teacher=teacher, distill_weight=0.25)
+    faces, targets, _ = batches[0]
+    labels = y[batches.order[:4]]
+    np.testing.assert_allclose(targets, 0.75 * np.eye(NUM_CLASSES)[labels] + 0.25 / NUM_CLASSES, atol=1e-6)
+    # The teacher saw the same augmented faces the student trains on, and their mirror images.
+    assert [f.dtype for f in seen] == [np.uint8, np.uint8]
+    np.testing.assert_array_equal(seen[0], np.rint(faces[..., 0]).astype(np.uint8))
+    np.testing.assert_array_equal(seen[1], seen[0][:, :, ::-1])
+
+
+def test_shrink_and_distil_from_the_command_line(tiny_npz: Path, exported: tuple[Path, Path], tmp_path: Path) -> None:
+    tflite, weights = exported
+    argv = ["--data", str(tiny_npz), "--out", str(tmp_path), *TINY, "--init", str(weights), "--shrink",
+            "--widths", "2", "4", "--teacher", str(tflite)]
+    assert train.main(argv) == 0
+    student = load_model_file(tmp_path / "emotion.keras")
+    assert [student.get_layer(f"s{s}c1_conv").filters for s in (1, 2)] == [2, 4]
