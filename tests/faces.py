@@ -7,9 +7,7 @@ the pasted face regions as `Box`es, so a test can check that a detection lands o
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,21 +19,11 @@ import cv2
 import numpy as np
 
 from fer import Box
+from fer.benchmark import face_crop, free_port, stop  # the benchmark's photo and process helpers
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAD = (slice(20, 260), slice(120, 340))  # rows, cols of the astronaut's head in skimage.data.astronaut()
 BACKGROUND = (200, 200, 200)  # plain light grey, RGB
 SERVER_TIMEOUT = 90  # seconds the app may take to start answering
-
-
-@functools.cache
-def face_crop() -> np.ndarray:
-    """The astronaut's smiling head, RGB uint8 (240, 220, 3). A private copy: callers may not write to it."""
-    from skimage import data  # dev dependency only
-
-    crop = np.ascontiguousarray(data.astronaut()[HEAD])
-    crop.flags.writeable = False
-    return crop
 
 
 def paste(frame: np.ndarray, face_h: int, cx: int, cy: int) -> Box:
@@ -138,12 +126,6 @@ def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_app(log_path: Path, *args: str) -> Iterator[str]:
     """Runs `python app.py --port <free port> *args` until the block ends; yields the app's URL.
@@ -157,7 +139,7 @@ def running_app(log_path: Path, *args: str) -> Iterator[str]:
     env.pop("GRADIO_SHARE", None)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until_up(proc, url)
         except RuntimeError as err:
@@ -181,13 +163,3 @@ def wait_until_up(proc: subprocess.Popen, url: str) -> None:
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"app.py did not answer within {SERVER_TIMEOUT} s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

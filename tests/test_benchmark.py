@@ -16,6 +16,8 @@ def test_face_frame_sizes():
         frame = benchmark.face_frame(width, height, faces)
         assert frame.shape == (height, width, 3) and frame.dtype == np.uint8
         assert (frame != benchmark.BACKGROUND).any()
+        scene = benchmark.face_frame(width, height, faces, scene=True)
+        assert scene.shape == frame.shape and (scene[:5, :5] != benchmark.BACKGROUND).any()  # the photo, not grey
     with pytest.raises(ValueError):
         benchmark.face_frame(640, 480, 2)
 
@@ -49,7 +51,7 @@ def test_quick_run_writes_json(tmp_path, capsys):
 
     assert set(results["end_to_end"]) == set(DETECTORS)
     for cases in results["end_to_end"].values():
-        assert set(cases) == {"1_face", "4_faces"}
+        assert set(cases) == {"1_face", "4_faces", "1_face_scene", "4_faces_scene"}
         for figure in cases.values():
             assert figure["p50_ms"] > 0 and figure["p95_ms"] >= figure["p50_ms"] and figure["faces"] >= 0
 
