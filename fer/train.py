@@ -59,8 +59,8 @@ class TrainConfig:
     class_weight_power: float = 0.5  # loss weight per class = (largest count / count) ** power; 0 = off
     val_fraction: float = 0.1  # held out of train only when the data has no PublicTest split
     seed: int = 1337
-    init: str = ""  # warm restart: start from this .keras or .npz model (architecture flags are ignored)
-    shrink: bool = False  # with --init: start from its strongest channels, narrowed to --widths (fer.model.shrink)
+    init: str = ""  # warm restart: start from this .keras or .npz model (architecture flags: see --shrink)
+    shrink: bool = False  # with --init: keep its strongest channels, narrowed to --widths (fer.model.shrink)
     teacher: str = ""  # distil: targets mix the labels with this model's flip-averaged probabilities
     distill_weight: float = 0.5  # the teacher's share of each target
     resume: bool = False  # continue from out/backup
@@ -81,6 +81,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, ModelConfig]
     args = vars(parser.parse_args(argv))
     if not args["data"]:
         parser.error("--data is required")
+    if args["shrink"] and not args["init"]:
+        parser.error("--shrink needs --init (the model to shrink)")
     model_args = {f.name: args.pop(f.name) for f in fields(ModelConfig)}
     model_args["widths"] = tuple(model_args["widths"])
     return TrainConfig(**args), ModelConfig(**model_args)
@@ -191,8 +193,6 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> None:
 
     model = load_model_file(cfg.init) if cfg.init else build_model(model_cfg)
     if cfg.shrink:
-        if not cfg.init:
-            raise ValueError("--shrink needs --init (the model to shrink)")
         model = shrink(model, model_cfg)
     model.compile(
         optimizer=make_optimizer(cfg, len(train_batches)),

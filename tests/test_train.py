@@ -134,6 +134,12 @@ def test_distillation_targets_mix_the_teacher_and_the_label() -> None:
     np.testing.assert_array_equal(seen[1], seen[0][:, :, ::-1])
 
 
+def test_shrink_without_init_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        train.parse_args(["--data", "fer2013.csv", "--shrink"])
+    assert "--shrink needs --init" in capsys.readouterr().err
+
+
 def test_shrink_and_distil_from_the_command_line(tiny_npz: Path, exported: tuple[Path, Path], tmp_path: Path) -> None:
     tflite, weights = exported
     argv = ["--data", str(tiny_npz), "--out", str(tmp_path), *TINY, "--init", str(weights), "--shrink",
