@@ -65,8 +65,9 @@ def shrink(model: keras.Model, config: ModelConfig) -> keras.Model:
     """
     student = build_model(config)
     convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
-    if len(convs) != len(config.widths) * config.convs_per_stage or model.get_layer("fc").units != config.dense_units:
-        raise ValueError(f"cannot shrink {len(convs)} conv layers and fc {model.get_layer('fc').units} to {config}")
+    fc = model.get_layer("fc")
+    if len(convs) != len(config.widths) * config.convs_per_stage or fc.units != config.dense_units:
+        raise ValueError(f"cannot shrink {len(convs)} conv layers and fc {fc.units} to {config}")
     kept = np.arange(1)  # the input's one grey channel
     for conv in convs:
         name = conv.name.removesuffix("_conv")
@@ -79,9 +80,9 @@ def shrink(model: keras.Model, config: ModelConfig) -> keras.Model:
         student.get_layer(f"{name}_bn").set_weights([w[keep] for w in (gamma, beta, mean, var)])
         kept, channels = keep, len(gamma)
     # Flatten orders features (row, column, channel): keep the same channels at every position.
-    positions = model.get_layer("fc").get_weights()[0].shape[0] // channels
-    rows = (np.arange(positions)[:, None] * channels + kept[None, :]).ravel()
-    student.get_layer("fc").set_weights([model.get_layer("fc").get_weights()[0][rows]])
+    kernel = fc.get_weights()[0]
+    rows = (np.arange(kernel.shape[0] // channels)[:, None] * channels + kept[None, :]).ravel()
+    student.get_layer("fc").set_weights([kernel[rows]])
     for name in ("fc_bn", "probs"):
         student.get_layer(name).set_weights(model.get_layer(name).get_weights())
     return student
