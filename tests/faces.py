@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from fer import Box
-from fer.benchmark import face_crop, free_port, stop  # the benchmark's photo and process helpers
+from fer.benchmark import face_crop, free_port, paste_centered, resize_to_height, stop  # the benchmark's helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKGROUND = (200, 200, 200)  # plain light grey, RGB
@@ -28,11 +28,10 @@ SERVER_TIMEOUT = 90  # seconds the app may take to start answering
 
 def paste(frame: np.ndarray, face_h: int, cx: int, cy: int) -> Box:
     """Pastes the face, scaled to `face_h` pixels tall, centred on (cx, cy); returns where it went."""
-    crop = face_crop()
-    face_w = round(face_h * crop.shape[1] / crop.shape[0])
-    x, y = cx - face_w // 2, cy - face_h // 2
-    frame[y : y + face_h, x : x + face_w] = cv2.resize(crop, (face_w, face_h), interpolation=cv2.INTER_AREA)
-    return Box(x, y, face_w, face_h)
+    face = resize_to_height(face_crop(), face_h)
+    paste_centered(frame, face, cx, cy)
+    h, w = face.shape[:2]
+    return Box(cx - w // 2, cy - h // 2, w, h)
 
 
 def face_frame(width: int = 640, height: int = 480) -> tuple[np.ndarray, Box]:
@@ -43,7 +42,7 @@ def face_frame(width: int = 640, height: int = 480) -> tuple[np.ndarray, Box]:
 
 def tiled_frame(tile: int = 200) -> tuple[np.ndarray, list[Box]]:
     """Four faces, the crop 2x2 tiled with each tile `tile` px tall: (2 tile, 2 tile * 220/240, 3)."""
-    crop = cv2.resize(face_crop(), (round(tile * 220 / 240), tile), interpolation=cv2.INTER_AREA)
+    crop = resize_to_height(face_crop(), tile)
     frame = np.ascontiguousarray(np.tile(crop, (2, 2, 1)))
     h, w = crop.shape[:2]
     return frame, [Box(col * w, row * h, w, h) for row in (0, 1) for col in (0, 1)]
