@@ -21,13 +21,12 @@ import numpy as np
 
 from fer import FrameResult, Pipeline
 from fer.config import DEFAULT_DETECTOR, EMOTION_COLORS, LIVE_FPS
-from fer.detectors import DETECTORS
-from fer.session import LiveSession
+from fer.detectors import DETECTORS, detector_label
+from fer.live import LiveSession
+from fer.markdown import summary_markdown
 from fer.video import VideoError, annotate_video
 
-DETECTOR_LABELS = {"haar": "Haar (OpenCV, default)", "mediapipe": "MediaPipe short-range",
-                   "mediapipe-full": "MediaPipe full-range (far faces)"}  # a detector not listed shows its name
-DETECTOR_CHOICES = [(DETECTOR_LABELS.get(name, name), name) for name in DETECTORS]
+DETECTOR_CHOICES = [(detector_label(name), name) for name in DETECTORS]
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
@@ -65,9 +64,15 @@ def stream(frame: np.ndarray | None, detector: str, session: LiveSession | None)
         return gr.skip()
     session = session or LiveSession()
     outputs = describe(session.process(pipeline(detector), frame))
-    if session.log.frames % LIVE_FPS != 1:
+    if not session.refresh_due():
         return *outputs, gr.skip(), gr.skip(), session
-    return *outputs, session.log.timeline(), session.log.summary_markdown(), session
+    return *outputs, session.log.timeline.to_frame(), summary_markdown(session.log.stats.summary()), session
+
+
+def session_csv(session: LiveSession | None) -> str | None:
+    """The live session's CSV so far, for download; None before any face was recorded."""
+    path = session.log.csv.path if session is not None else None
+    return str(path) if path is not None else None
 
 
 def end_session(session: LiveSession | None) -> None:
@@ -93,7 +98,7 @@ def annotate_upload(video: str | None, detector: str, every: int, workdir: str |
                                 progress=lambda done, total: progress((done, total), unit="frames"))
     except VideoError as err:  # name the file as the user knows it, not by its upload path
         raise gr.Error(f"Cannot read this video: {str(err).replace(video, Path(video).name)}") from None
-    return str(result.video), str(result.csv), result.timeline, result.summary_markdown, workdir
+    return str(result.video), str(result.csv), result.timeline, summary_markdown(result.summary), workdir
 
 
 def remove_workdir(workdir: str | None) -> None:
@@ -101,57 +106,73 @@ def remove_workdir(workdir: str | None) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def timeline_plot() -> gr.LinePlot:
+    """The class expression mix over time, each emotion in its boxes' colour."""
+    colors = {emotion: "#{:02x}{:02x}{:02x}".format(*rgb) for emotion, rgb in EMOTION_COLORS.items()}
+    return gr.LinePlot(x="time_s", y="share", color="emotion", color_map=colors, y_lim=[0, 1.05], x_title="seconds",
+                       y_title="share of faces", label="Class expression mix")
+
+
+def live_tab(detector: gr.Radio) -> None:
+    """Webcam in, annotated frames out, plus the session's chart, timeline, summary and CSV."""
+    session = gr.State(None, delete_callback=end_session)  # per browser session
+    with gr.Row():
+        webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
+        live_frame = gr.Image(label="Annotated", interactive=False, format="jpeg")  # 20x faster than webp
+    with gr.Row():
+        live_chart = gr.Label(num_top_classes=7, label="Largest face")
+        live_status = gr.Markdown()
+    live_timeline = timeline_plot()
+    live_summary = gr.Markdown()
+    with gr.Row():
+        export = gr.Button("Download this session's CSV")
+        reset = gr.Button("Start a new session")
+    live_csv = gr.File(label="Session CSV (one row per face per frame)")
+    webcam.stream(stream, [webcam, detector, session],
+                  [live_frame, live_chart, live_status, live_timeline, live_summary, session],
+                  stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=8, api_visibility="private",
+                  show_progress="hidden")  # a stream never ends: no timers, no faded outputs
+    export.click(session_csv, session, live_csv, api_visibility="private")
+    reset.click(new_session, session, [live_timeline, live_chart, live_summary, live_csv], api_visibility="private")
+
+
+def photo_tab(detector: gr.Radio) -> None:
+    """One photo in, annotated photo and chart out; also the /predict API."""
+    with gr.Row():
+        photo = gr.Image(sources=["upload", "clipboard"], type="numpy", label="Photo")
+        photo_frame = gr.Image(label="Annotated", interactive=False, format="jpeg")
+    with gr.Row():
+        photo_chart = gr.Label(num_top_classes=7, label="Largest face")
+        photo_status = gr.Markdown()
+    photo.upload(analyze, [photo, detector], [photo_frame, photo_chart, photo_status], api_name="predict")
+
+
+def video_tab(detector: gr.Radio) -> None:
+    """A recorded video in; annotated video, CSV, timeline and summary out; also /annotate_video."""
+    workdir = gr.State(None, delete_callback=remove_workdir)  # this session's outputs
+    gr.Markdown("Any video format FFmpeg reads works, even one your browser cannot preview.")
+    with gr.Row():
+        video_in = gr.Video(sources=["upload"], label="Recorded video")
+        video_out = gr.Video(label="Annotated", interactive=False)
+    every = gr.Slider(1, 10, value=1, step=1, label="Analyse every Nth frame (higher is faster)")
+    run = gr.Button("Annotate video", variant="primary")
+    video_csv = gr.File(label="Faces CSV (time_s from the video's timestamps)")
+    video_timeline = timeline_plot()
+    video_summary = gr.Markdown()
+    run.click(annotate_upload, [video_in, detector, every, workdir],
+              [video_out, video_csv, video_timeline, video_summary, workdir], api_name="annotate_video")
+
+
 def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
-    colors = {emotion: "#{:02x}{:02x}{:02x}".format(*rgb) for emotion, rgb in EMOTION_COLORS.items()}  # as the boxes
-    timeline_plot = functools.partial(gr.LinePlot, x="time_s", y="share", color="emotion", color_map=colors,
-                                      y_lim=[0, 1.05], x_title="seconds", y_title="share of faces",
-                                      label="Class expression mix")
     with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=(600, 3600)) as demo:
         gr.Markdown(INTRO)
         detector = gr.Radio(DETECTOR_CHOICES, value=default_detector, label="Face detector")
         with gr.Tab("Live"):
-            session = gr.State(None, delete_callback=end_session)  # per browser session
-            with gr.Row():
-                webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
-                live_frame = gr.Image(label="Annotated", interactive=False, format="jpeg")  # 20x faster than webp
-            with gr.Row():
-                live_chart = gr.Label(num_top_classes=7, label="Largest face")
-                live_status = gr.Markdown()
-            live_timeline = timeline_plot()
-            live_summary = gr.Markdown()
-            with gr.Row():
-                export = gr.Button("Download this session's CSV")
-                reset = gr.Button("Start a new session")
-            live_csv = gr.File(label="Session CSV (one row per face per frame)")
-            webcam.stream(stream, [webcam, detector, session],
-                          [live_frame, live_chart, live_status, live_timeline, live_summary, session],
-                          stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=8, api_visibility="private",
-                          show_progress="hidden")  # a stream never ends: no timers, no faded outputs
-            export.click(lambda s: s and s.log.csv_path and str(s.log.csv_path), session, live_csv,
-                         api_visibility="private")
-            reset.click(new_session, session, [live_timeline, live_chart, live_summary, live_csv],
-                        api_visibility="private")
+            live_tab(detector)
         with gr.Tab("Photo"):
-            with gr.Row():
-                photo = gr.Image(sources=["upload", "clipboard"], type="numpy", label="Photo")
-                photo_frame = gr.Image(label="Annotated", interactive=False, format="jpeg")
-            with gr.Row():
-                photo_chart = gr.Label(num_top_classes=7, label="Largest face")
-                photo_status = gr.Markdown()
-            photo.upload(analyze, [photo, detector], [photo_frame, photo_chart, photo_status], api_name="predict")
+            photo_tab(detector)
         with gr.Tab("Video"):
-            workdir = gr.State(None, delete_callback=remove_workdir)  # this session's outputs
-            gr.Markdown("Any video format FFmpeg reads works, even one your browser cannot preview.")
-            with gr.Row():
-                video_in = gr.Video(sources=["upload"], label="Recorded video")
-                video_out = gr.Video(label="Annotated", interactive=False)
-            every = gr.Slider(1, 10, value=1, step=1, label="Analyse every Nth frame (higher is faster)")
-            run = gr.Button("Annotate video", variant="primary")
-            video_csv = gr.File(label="Faces CSV (time_s from the video's timestamps)")
-            video_timeline = timeline_plot()
-            video_summary = gr.Markdown()
-            run.click(annotate_upload, [video_in, detector, every, workdir],
-                      [video_out, video_csv, video_timeline, video_summary, workdir], api_name="annotate_video")
+            video_tab(detector)
     return demo
 
 

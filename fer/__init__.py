@@ -8,10 +8,11 @@
 
 from fer.classifier import EmotionClassifier
 from fer.config import EMOTIONS
-from fer.detectors import Box, get_detector
+from fer.detectors import get_detector
 from fer.draw import annotate
-from fer.pipeline import Face, FrameResult, Pipeline
+from fer.pipeline import Pipeline
 from fer.tracking import FaceTracker
+from fer.types import Box, Face, Frame, FrameResult
 
-__all__ = ["EMOTIONS", "Box", "EmotionClassifier", "Face", "FaceTracker", "FrameResult", "Pipeline", "annotate",
-           "get_detector"]
+__all__ = ["EMOTIONS", "Box", "EmotionClassifier", "Face", "FaceTracker", "Frame", "FrameResult", "Pipeline",
+           "annotate", "get_detector"]

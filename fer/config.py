@@ -40,14 +40,18 @@ EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
     "neutral": (173, 181, 189),
 }
 
-# Tracking and smoothing (fer/tracking.py): per-session face IDs and steadier probabilities.
+# Tracking and smoothing (fer/tracking.py): per-stream face IDs and steadier probabilities, in seconds
+# of the frames' own timestamps, so they mean the same at any frame rate.
 TRACK_MIN_IOU = 0.3  # a detection continues a track when their boxes overlap at least this much ...
 TRACK_MAX_SHIFT = 0.5  # ... or their centres are within this fraction of the face size (fast moves)
 TRACK_MEMORY_S = 1.0  # a face the detector misses for up to this long keeps its ID
 SMOOTHING_HALF_LIFE_S = 0.15  # EMA of the 7 probabilities: 90% of a real change shows within 0.5 s
-LIVE_FPS = 12  # frames per second the live view analyses; turns the two times above into frame counts
 
-# Session log (fer/session.py): the class's expression mix over time.
+# Live view (app.py, fer/live.py).
+LIVE_FPS = 12  # frames per second the live view asks the browser for
+PANEL_REFRESH_S = 1.0  # seconds between redraws of the live timeline and summary (each redraw costs the browser)
+
+# Session log (fer/session/): the class's expression mix over time.
 TIMELINE_MAX_POINTS = 500  # past this many, timeline points merge into coarser time buckets
 
 # Recorded video (fer/video.py).

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
 
 from fer.config import EMOTION_COLORS
-
-if TYPE_CHECKING:
-    from fer.pipeline import Face
+from fer.types import Face
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 

@@ -1,8 +1,11 @@
-"""Stable face IDs across frames, and per-face smoothing of the emotion probabilities.
+"""Stable face IDs across frames, and per-face smoothing of the emotion probabilities, both in seconds.
 
-    tracker = FaceTracker()                         # one per session: webcam stream or video
-    result = pipe.process(rgb, tracker=tracker)     # faces now have track_id and smoothed probs
-    tracker = FaceTracker(fps=30 / 3)               # a 30 fps video, every 3rd frame analysed
+    tracker = FaceTracker()                               # one per stream: a webcam session or a video
+    result = pipe.process(rgb, tracker=tracker, t=t)      # faces now have track_id and smoothed probs
+
+Every update carries the frame's time, so "keep a face 1 s" and "half-life 0.15 s" mean exactly that
+at any frame rate, including one that changes mid-stream (a busy server, a browser that sends fewer
+frames, a video analysed every Nth frame).
 """
 
 from __future__ import annotations
@@ -13,34 +16,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer.config import (
-    LIVE_FPS,
-    SMOOTHING_HALF_LIFE_S,
-    TRACK_MAX_SHIFT,
-    TRACK_MEMORY_S,
-    TRACK_MIN_IOU,
-)
-from fer.detectors import Box
-from fer.pipeline import Face
+from fer.config import SMOOTHING_HALF_LIFE_S, TRACK_MAX_SHIFT, TRACK_MEMORY_S, TRACK_MIN_IOU
+from fer.types import Box, Face
 
 
-def ema_alpha(fps: float, half_life_s: float = SMOOTHING_HALF_LIFE_S) -> float:
-    """The weight of the newest frame in an exponential moving average with a given half-life.
+def ema_alpha(dt_s: float, half_life_s: float = SMOOTHING_HALF_LIFE_S) -> float:
+    """The weight of a new reading `dt_s` seconds after the previous one, in a moving average with
+    the given half-life.
 
-    An old value keeps (1 - alpha) ** n of its weight after n frames; alpha is chosen so that this is
-    1/2 after `half_life_s` seconds, so the smoothing lasts as long in time at any frame rate.
+    An old value keeps (1 - alpha) of its weight, which halves every `half_life_s` seconds however
+    the readings are spaced: two readings 0.1 s apart weigh exactly as much as one 0.2 s later.
 
     Args:
-        fps: analysed frames per second (> 0).
+        dt_s: seconds since the previous reading (>= 0; 0 gives the new reading no weight).
         half_life_s: seconds; 0 turns smoothing off (alpha = 1).
     Returns:
-        alpha in (0, 1].
+        alpha in [0, 1].
     """
-    if fps <= 0 or half_life_s < 0:
-        raise ValueError(f"need fps > 0 and half_life_s >= 0, got fps={fps}, half_life_s={half_life_s}")
+    if dt_s < 0 or half_life_s < 0:
+        raise ValueError(f"need dt_s >= 0 and half_life_s >= 0, got dt_s={dt_s}, half_life_s={half_life_s}")
     if half_life_s == 0:
         return 1.0
-    return 1.0 - 0.5 ** (1.0 / (half_life_s * fps))
+    return 1.0 - 0.5 ** (dt_s / half_life_s)
 
 
 def iou(a: Box, b: Box) -> float:
@@ -65,62 +62,63 @@ class _Track:
     track_id: int
     box: Box  # where the face was last seen
     probs: np.ndarray  # smoothed probabilities, float32 (7,)
-    missed: int = 0  # analysed frames in a row without a matching face
+    seen_t: float  # when the face was last seen, in the caller's seconds
 
 
 class FaceTracker:
-    """Greedy IoU/centroid tracker with an exponential moving average of each face's probabilities.
+    """Greedy IoU/centroid tracker with a time-based moving average of each face's probabilities.
 
     Each frame, the (track, face) pairs are matched best first: highest IoU, then nearest centres.
     A pair qualifies when the boxes overlap by `min_iou` or their centres are within `max_shift`
     face sizes. A face with no track gets a new ID; IDs are never reused. All state lives in the
-    instance, so keep one tracker per session.
+    instance, so keep one tracker per stream.
 
     Args:
-        fps: analysed frames per second; turns TRACK_MEMORY_S and SMOOTHING_HALF_LIFE_S into the
-            defaults of `max_missed` and `alpha`.
-        max_missed: a face keeps its ID through this many analysed frames in a row without a detection.
-        alpha: weight of the newest probabilities in the moving average (1 = no smoothing).
+        memory_s: a face that is not detected keeps its ID for this many seconds.
+        half_life_s: half-life of the probabilities' moving average; 0 turns smoothing off.
         min_iou: smallest box overlap that continues a track.
         max_shift: largest centre distance, in face sizes, that continues a track.
     """
 
-    def __init__(self, fps: float = LIVE_FPS, *, max_missed: int | None = None, alpha: float | None = None,
+    def __init__(self, memory_s: float = TRACK_MEMORY_S, half_life_s: float = SMOOTHING_HALF_LIFE_S, *,
                  min_iou: float = TRACK_MIN_IOU, max_shift: float = TRACK_MAX_SHIFT):
-        self.max_missed = max(1, round(TRACK_MEMORY_S * fps)) if max_missed is None else max_missed
-        self.alpha = ema_alpha(fps) if alpha is None else alpha
-        if not 0 < self.alpha <= 1 or self.max_missed < 0:
-            raise ValueError(f"need 0 < alpha <= 1 and max_missed >= 0, got {self.alpha}, {self.max_missed}")
+        if memory_s < 0 or half_life_s < 0:
+            raise ValueError(f"need memory_s >= 0 and half_life_s >= 0, got {memory_s}, {half_life_s}")
+        self.memory_s, self.half_life_s = memory_s, half_life_s
         self.min_iou, self.max_shift = min_iou, max_shift
         self._tracks: list[_Track] = []
         self._next_id = 1
+        self._now = -math.inf  # the latest time seen
 
-    def update(self, faces: list[Face]) -> list[Face]:
-        """Continues the tracks with one analysed frame's faces.
+    def update(self, faces: list[Face], t: float) -> list[Face]:
+        """Continues the tracks with the faces of the frame taken at `t`.
 
         Args:
             faces: this frame's faces, each with raw probabilities float32 (7,).
+            t: the frame's time in seconds, on any clock (a video's timestamps, time.monotonic()). A time
+                earlier than one already seen counts as that latest time, so a glitch cannot undo history.
         Returns:
             The same faces in the same order, with `track_id` set and `probs` smoothed over the track.
         """
+        if not math.isfinite(t):
+            raise ValueError(f"t must be a finite number of seconds, got {t}")
+        self._now = now = max(self._now, t)
+        self._tracks = [track for track in self._tracks if now - track.seen_t <= self.memory_s]
         matches = self._match([face.box for face in faces])
         out, new_tracks = [], []
         for i, face in enumerate(faces):
             track = matches.get(i)
             probs = np.asarray(face.probs, dtype=np.float32)
             if track is None:
-                track = _Track(self._next_id, face.box, probs.copy())
+                track = _Track(self._next_id, face.box, probs.copy(), now)
                 self._next_id += 1
                 new_tracks.append(track)
             else:
-                track.box, track.missed = face.box, 0
-                track.probs = self.alpha * probs + (1 - self.alpha) * track.probs
+                alpha = ema_alpha(now - track.seen_t, self.half_life_s)
+                track.probs = (alpha * probs + (1 - alpha) * track.probs).astype(np.float32)
+                track.box, track.seen_t = face.box, now
             out.append(dataclasses.replace(face, track_id=track.track_id, probs=track.probs.copy()))
-        matched = {id(track) for track in matches.values()}
-        for track in self._tracks:
-            if id(track) not in matched:
-                track.missed += 1
-        self._tracks = [track for track in self._tracks if track.missed <= self.max_missed] + new_tracks
+        self._tracks += new_tracks
         return out
 
     def _match(self, boxes: list[Box]) -> dict[int, _Track]:

@@ -27,11 +27,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from fer.config import DEFAULT_DETECTOR, VIDEO_CRF, VIDEO_DEFAULT_FPS, VIDEO_PRESET
-from fer.detectors import DETECTORS, FaceDetector
+from fer.detectors import DETECTORS
 from fer.draw import annotate
-from fer.pipeline import Face, Pipeline
+from fer.pipeline import Pipeline
 from fer.session import SessionLog
 from fer.tracking import FaceTracker
+from fer.types import Face, FaceDetector
 
 log = logging.getLogger("fer.video")
 
@@ -148,9 +149,8 @@ class VideoResult:
     analysed: int  # frames run through the detector and classifier
     fps: float  # the source's frame rate, kept in the output
     seconds: float  # wall-clock processing time
-    timeline: pd.DataFrame  # SessionLog.timeline(): time_s, emotion, share
-    summary: dict  # SessionLog.summary()
-    summary_markdown: str  # SessionLog.summary_markdown()
+    timeline: pd.DataFrame  # Timeline.to_frame(): time_s, emotion, share
+    summary: dict  # SessionStats.summary(); fer.markdown.summary_markdown renders it
 
 
 def annotate_video(src: str | Path, out_video: str | Path, out_csv: str | Path,
@@ -162,10 +162,10 @@ def annotate_video(src: str | Path, out_video: str | Path, out_csv: str | Path,
         src: any video FFmpeg reads.
         out_video: the annotated .mp4 (H.264); its folder is created if needed.
         out_csv: the face rows (see fer.session.CSV_COLUMNS); its folder is created if needed.
-        detector: a registered detector name, or an object with `detect(rgb) -> list[Box]`.
+        detector: a registered detector name, or an object with `detect(frame) -> list[Box]`.
         every: analyse every Nth frame; frames between reuse the last analysed boxes and labels,
-            so every output frame is annotated. Smoothing and ID memory are set in seconds, so
-            they behave the same for any N.
+            so every output frame is annotated. Tracking runs on the video's own timestamps, so
+            smoothing and ID memory last as many seconds for any N.
         progress: called after each frame with (frames done, total frames or None).
     Returns:
         VideoResult with the paths, counts, timeline and summary.
@@ -185,17 +185,17 @@ def annotate_video(src: str | Path, out_video: str | Path, out_csv: str | Path,
     with VideoReader(src) as reader:
         for path in (out_video, out_csv):
             path.parent.mkdir(parents=True, exist_ok=True)
-        tracker = FaceTracker(fps=reader.fps / every)
-        session = SessionLog(out_csv)
+        tracker = FaceTracker()
+        session_log = SessionLog(out_csv)
         writer = Mp4Writer(out_video, reader.fps, (reader.width, reader.height))
         faces: list[Face] = []
         frames = 0
         try:
             for index, time_s, rgb in reader:
                 if index % every == 0:
-                    result = pipe.process(rgb, tracker)
+                    result = pipe.process(rgb, tracker=tracker, t=time_s)
                     faces = result.faces
-                    session.record(faces, time_s=time_s, frame=index)
+                    session_log.record(faces, time_s=time_s, frame=index)
                     writer.write(result.annotated)
                 else:
                     writer.write(annotate(rgb, faces))
@@ -205,9 +205,9 @@ def annotate_video(src: str | Path, out_video: str | Path, out_csv: str | Path,
         finally:
             writer.close()
     return VideoResult(
-        video=out_video, csv=out_csv, frames=frames, analysed=session.frames, fps=reader.fps,
-        seconds=time.perf_counter() - started, timeline=session.timeline(), summary=session.summary(),
-        summary_markdown=session.summary_markdown(),
+        video=out_video, csv=out_csv, frames=frames, analysed=session_log.stats.frames, fps=reader.fps,
+        seconds=time.perf_counter() - started, timeline=session_log.timeline.to_frame(),
+        summary=session_log.stats.summary(),
     )
 
 

@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh clone: bash scripts/test.sh [extra pytest arguments]
 #
 # Installs the dev requirements into .venv, and Debian's chromium for the browser test if
-# /usr/bin/chromium is missing; then runs pytest and exits with its code ("no tests" counts as failure).
+# /usr/bin/chromium is missing; then lints with ruff (any finding fails the run), runs pytest and
+# exits with its code ("no tests" counts as failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,9 @@ if [ ! -x /usr/bin/chromium ]; then
     $sudo apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
+
+echo "test: ruff check ."
+.venv/bin/ruff check .
 
 code=0
 .venv/bin/python -m pytest -q tests "$@" || code=$?

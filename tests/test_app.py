@@ -11,16 +11,18 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from devtools.frames import blank_frame, face_frame
+from devtools.server import ROOT, running_app
 from fer import EMOTIONS
 from fer.config import EMOTION_COLORS
-from tests.faces import ROOT, blank_frame, face_frame, running_app, write_png
+from tests.helpers import write_png
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     log = tmp_path_factory.mktemp("app") / "app.log"
-    with running_app(log) as url:
-        yield Client(url, verbose=False)
+    with running_app(log) as app:
+        yield Client(app.url, verbose=False)
 
 
 def predict(client: Client, path, detector: str = "haar"):
@@ -28,7 +30,7 @@ def predict(client: Client, path, detector: str = "haar"):
 
 
 def test_photo_of_a_smiling_face(client, tmp_path):
-    frame, face = face_frame()
+    frame, _ = face_frame()
     annotated, label, status = predict(client, write_png(tmp_path / "face.png", frame))
     with Image.open(annotated) as image:
         assert image.size == (640, 480)
@@ -91,7 +93,7 @@ def test_gradio_share_env_turns_share_on(monkeypatch):
 def test_share_link_failure_is_explained_and_the_app_keeps_serving(tmp_path):
     """No tunnel can be made without internet (as here and in CI): the app says so and serves locally."""
     log = tmp_path / "app.log"
-    with running_app(log, "--share") as url:
+    with running_app(log, "--share") as app:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             output = log.read_text(errors="replace")
@@ -99,5 +101,5 @@ def test_share_link_failure_is_explained_and_the_app_keeps_serving(tmp_path):
                 break
             time.sleep(0.5)
         assert "serving locally only" in output or "public URL" in output, output[-2000:]
-        _, label, _ = predict(Client(url, verbose=False), write_png(tmp_path / "face.png", face_frame()[0]))
+        _, label, _ = predict(Client(app.url, verbose=False), write_png(tmp_path / "face.png", face_frame()[0]))
         assert label["label"] == "happy"

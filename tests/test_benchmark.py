@@ -1,4 +1,5 @@
-"""fer.benchmark: the --quick run writes every figure as positive numbers (no timing asserts)."""
+"""The benchmark (devtools/benchmark.py, run as `python -m fer.benchmark`): the --quick run writes every
+figure as positive numbers (no timing asserts), and the app launcher leaves nothing running."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ import json
 import numpy as np
 import pytest
 
-from fer import benchmark
+from devtools import benchmark, frames, server
+from fer import benchmark as entry_point
 from fer.detectors import DETECTORS
+from tests.helpers import inside
 
 
-def test_face_frame_sizes():
+def test_face_frame_sizes_and_boxes():
     for (width, height), faces in [((640, 480), 1), ((1280, 720), 1), ((640, 480), 4)]:
-        frame = benchmark.face_frame(width, height, faces)
+        frame, boxes = frames.face_frame(width, height, faces)
         assert frame.shape == (height, width, 3) and frame.dtype == np.uint8
-        assert (frame != benchmark.BACKGROUND).any()
-        scene = benchmark.face_frame(width, height, faces, scene=True)
-        assert scene.shape == frame.shape and (scene[:5, :5] != benchmark.BACKGROUND).any()  # the photo, not grey
+        assert len(boxes) == faces and all(inside(box, width, height) for box in boxes)
+        for box in boxes:  # each box holds the pasted face, not the wall
+            assert (frame[box.y : box.y + box.h, box.x : box.x + box.w] != frames.BACKGROUND).mean() > 0.5
+        scene, _ = frames.face_frame(width, height, faces, scene=True)
+        assert scene.shape == frame.shape and (scene[:5, :5] != frames.BACKGROUND).any()  # the photo, not grey
     with pytest.raises(ValueError):
-        benchmark.face_frame(640, 480, 2)
+        frames.face_frame(640, 480, 2)
 
 
 def test_parse_args_defaults():
@@ -30,7 +35,7 @@ def test_parse_args_defaults():
 
 def test_quick_run_writes_json(tmp_path, capsys):
     out = tmp_path / "b.json"
-    assert benchmark.main(["--quick", "--json", str(out)]) == 0
+    assert entry_point.main(["--quick", "--json", str(out)]) == 0  # the documented command's entry point
     results = json.loads(out.read_text())
 
     machine = results["machine"]
@@ -64,13 +69,13 @@ def test_quick_run_writes_json(tmp_path, capsys):
 def test_app_cold_start_and_memory(monkeypatch):
     """Launches app.py, sends a few frames over HTTP, and leaves no app process behind."""
     started = []
-    popen = benchmark.subprocess.Popen
+    popen = server.subprocess.Popen
 
     def recording_popen(*args, **kwargs):
         started.append(popen(*args, **kwargs))
         return started[-1]
 
-    monkeypatch.setattr(benchmark.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(server.subprocess, "Popen", recording_popen)
     app = benchmark.bench_app(frames=3)
     assert len(started) == 1 and started[0].poll() is not None  # the app was stopped
     assert app["first_frame_s"] > 0 and app["frames"] == 3

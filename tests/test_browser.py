@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from devtools.frames import drifting_face_frames, moving_face_frames
+from devtools.server import ROOT, running_app
 from fer.config import NUM_CLASSES
-from tests.faces import ROOT, drifting_face_frames, moving_face_frames, running_app, write_video, write_y4m
+from tests.helpers import write_video, write_y4m
 
 CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 60_000  # for the page, the webcam, the first annotated frame, a download
@@ -81,8 +83,8 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("app") / "app.log") as url:
-        yield url
+    with running_app(tmp_path_factory.mktemp("app") / "app.log") as app:
+        yield app.url
 
 
 def open_tab(browser, url: str, tab: str):

@@ -5,19 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import fer.types
+from devtools.frames import blank_frame, face_frame
 from fer import EMOTIONS, Box, Face, Pipeline
 from fer.pipeline import default_classifier
-from tests.faces import blank_frame, face_frame, inside, overlap, tiled_frame
+from tests.helpers import FixedBoxes, inside, overlap
 
 
-class FakeDetector:
-    """Returns fixed boxes, whatever the frame: no OpenCV detection involved."""
-
-    def __init__(self, boxes: list[Box]):
-        self.boxes = boxes
-
-    def detect(self, rgb: np.ndarray) -> list[Box]:
-        return list(self.boxes)
+def four_faces() -> tuple[np.ndarray, list[Box]]:
+    """640x480, four real faces in a 2x2 grid, and where they are."""
+    return face_frame(faces=4)
 
 
 class SpyClassifier:
@@ -38,8 +35,8 @@ class SpyClassifier:
 
 @pytest.fixture(params=["fake", "haar"])
 def detector(request):
-    """The tiled frame's four tile boxes (fake), or the real Haar cascade."""
-    return FakeDetector(tiled_frame()[1]) if request.param == "fake" else "haar"
+    """The four faces' boxes (fake), or the real Haar cascade."""
+    return FixedBoxes(four_faces()[1]) if request.param == "fake" else "haar"
 
 
 def check_faces(faces: list[Face], frame: np.ndarray) -> None:
@@ -55,8 +52,8 @@ def check_faces(faces: list[Face], frame: np.ndarray) -> None:
     assert areas == sorted(areas, reverse=True), "faces must come largest first"
 
 
-def test_four_faces_in_a_tiled_frame(detector):
-    frame, tiles = tiled_frame()
+def test_four_faces_in_a_frame(detector):
+    frame, tiles = four_faces()
     before = frame.copy()
     result = Pipeline(detector).process(frame)
     assert len(result.faces) == 4
@@ -80,7 +77,7 @@ def test_real_photo_is_happy():
 
 def test_all_faces_of_a_frame_go_in_one_batch(detector):
     spy = SpyClassifier()
-    frame, _ = tiled_frame()
+    frame, _ = four_faces()
     faces = Pipeline(detector, classifier=spy).process(frame).faces
     assert len(spy.calls) == 1, f"predict_proba called {len(spy.calls)} times for one frame"
     crops = spy.calls[0]
@@ -93,7 +90,7 @@ def test_all_faces_of_a_frame_go_in_one_batch(detector):
 def test_no_faces_leaves_the_frame_as_it_was():
     spy = SpyClassifier()
     frame = blank_frame()
-    result = Pipeline(FakeDetector([]), classifier=spy).process(frame)
+    result = Pipeline(FixedBoxes([]), classifier=spy).process(frame)
     assert result.faces == [] and result.main_face is None
     np.testing.assert_array_equal(result.annotated, frame)
     assert spy.calls == []  # nothing to classify
@@ -109,7 +106,7 @@ def test_real_detector_on_a_blank_frame():
 def test_boxes_are_clipped_and_sorted():
     frame = blank_frame(200, 100)
     boxes = [Box(150, 50, 100, 100), Box(-500, -500, 10, 10), Box(10, 10, 60, 60)]  # 50x50 after clipping
-    faces = Pipeline(FakeDetector(boxes), classifier=SpyClassifier()).process(frame).faces
+    faces = Pipeline(FixedBoxes(boxes), classifier=SpyClassifier()).process(frame).faces
     assert [face.box for face in faces] == [Box(10, 10, 60, 60), Box(150, 50, 50, 50)]
     check_faces(faces, frame)
 
@@ -125,7 +122,7 @@ def test_boxes_are_clipped_and_sorted():
     (np.zeros((48, 48, 0), np.uint8), r"got shape \(48, 48, 0\)"),
 ], ids=["none", "list", "float", "rank1", "rank4", "2-channel", "0-height", "0-channel"])
 def test_bad_frames_raise_a_clear_error(frame, message):
-    pipe = Pipeline(FakeDetector([]), classifier=SpyClassifier())
+    pipe = Pipeline(FixedBoxes([]), classifier=SpyClassifier())
     with pytest.raises(ValueError, match=message):
         pipe.process(frame)
 
@@ -136,7 +133,7 @@ def test_bad_frames_raise_a_clear_error(frame, message):
     lambda rgb: np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]),  # RGBA
 ], ids=["gray", "gray-1ch", "rgba"])
 def test_grayscale_and_rgba_frames(convert):
-    rgb, _ = tiled_frame()
+    rgb, _ = four_faces()
     frame = convert(rgb)
     result = Pipeline("haar").process(frame)
     assert len(result.faces) == 4
@@ -144,5 +141,30 @@ def test_grayscale_and_rgba_frames(convert):
     assert result.annotated.shape == rgb.shape and result.annotated.dtype == np.uint8
 
 
+def test_a_frame_is_converted_to_gray_once(monkeypatch):
+    """Haar searches the gray frame and the classifier crops it: one conversion serves both."""
+    calls = []
+
+    def counting_to_gray(rgb):
+        calls.append(rgb.shape)
+        return to_gray(rgb)
+
+    to_gray = fer.types.to_gray
+    monkeypatch.setattr(fer.types, "to_gray", counting_to_gray)
+    frame, _ = four_faces()
+    assert len(Pipeline("haar").process(frame).faces) == 4
+    assert calls == [frame.shape]
+    calls.clear()
+    Pipeline(FixedBoxes([]), classifier=SpyClassifier()).process(frame)
+    assert calls == []  # no faces, nothing to crop: no conversion at all
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.asmatrix itself warns
+def test_a_matrix_subclass_is_read_as_a_plain_array():
+    gray = four_faces()[0].mean(axis=2).astype(np.uint8)
+    result = Pipeline("haar").process(np.asmatrix(gray))  # numpy's np.repeat on a matrix view corrupts memory
+    assert len(result.faces) == 4 and type(result.annotated) is np.ndarray
+
+
 def test_pipelines_share_the_shipped_classifier():
-    assert Pipeline(FakeDetector([])).classifier is default_classifier()
+    assert Pipeline(FixedBoxes([])).classifier is default_classifier()

@@ -1,18 +1,17 @@
-"""SessionLog: CSV rows, the class's expression timeline, and the summary."""
+"""The session record, piece by piece: the face CSV, the timeline, the stats, and the log that feeds them."""
 
 from __future__ import annotations
 
 import copy
-import csv
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from fer import Box, Face
 from fer.config import EMOTIONS, NUM_CLASSES
-from fer.detectors import Box
-from fer.pipeline import Face, FrameResult
-from fer.session import CSV_COLUMNS, LiveSession, SessionLog, label_shares
+from fer.session import CSV_COLUMNS, FaceCsv, SessionLog, SessionStats, Timeline, label_shares
+from tests.helpers import read_rows
 
 HAPPY, SAD, NEUTRAL = (EMOTIONS.index(e) for e in ("happy", "sad", "neutral"))
 
@@ -23,69 +22,81 @@ def face(emotion: int, track_id: int | None = 1, x: int = 10) -> Face:
     return Face(Box(x, 20, 30, 40), probs, track_id)
 
 
-def read_rows(path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
+# --- FaceCsv ---
 
 def test_csv_header_is_exact_and_in_order(tmp_path):
-    log = SessionLog(tmp_path / "faces.csv")
+    table = FaceCsv(tmp_path / "faces.csv")
     header = (tmp_path / "faces.csv").read_text().splitlines()[0]
     assert header == "time_s,frame,face_id,x,y,w,h,angry,disgust,fear,happy,sad,surprise,neutral,label"
     assert CSV_COLUMNS[7:14] == EMOTIONS
-    assert log.rows == 0
+    assert table.rows == 0
 
 
 def test_csv_has_a_row_per_face_with_time_probs_and_label(tmp_path):
-    log = SessionLog(tmp_path / "faces.csv")
-    log.record([face(HAPPY, 1), face(SAD, 2, x=100)], time_s=0.0, frame=0)
-    log.record([], time_s=0.5, frame=5)
-    log.record([face(SAD, 1)], time_s=1.25, frame=10)
-    rows = read_rows(log.csv_path)
+    table = FaceCsv(tmp_path / "faces.csv")
+    table.write(0.0, 0, [face(HAPPY, 1), face(SAD, 2, x=100)])
+    table.write(0.5, 5, [])
+    table.write(1.25, 10, [face(SAD, 1)])
+    rows = read_rows(table.path)
     assert [(r["time_s"], r["frame"], r["face_id"], r["label"]) for r in rows] == [
         ("0.000", "0", "1", "happy"), ("0.000", "0", "2", "sad"), ("1.250", "10", "1", "sad")]
     assert (rows[1]["x"], rows[1]["y"], rows[1]["w"], rows[1]["h"]) == ("100", "20", "30", "40")
     assert float(rows[0]["happy"]) == pytest.approx(0.7)
     assert sum(float(rows[0][e]) for e in EMOTIONS) == pytest.approx(1)
-    assert log.rows == 3 and log.frames == 3 and log.frames_with_faces == 2
+    assert table.rows == 3
 
 
-def test_untracked_faces_get_an_empty_id_and_no_per_face_summary(tmp_path):
-    log = SessionLog(tmp_path / "faces.csv")
-    log.record([face(HAPPY, track_id=None)], time_s=0.0, frame=0)
-    assert read_rows(log.csv_path)[0]["face_id"] == ""
-    assert log.summary()["faces_seen"] == 0
-    assert log.summary()["expression_share"]["happy"] == 1
+def test_untracked_faces_get_an_empty_id(tmp_path):
+    table = FaceCsv(tmp_path / "faces.csv")
+    table.write(0.0, 0, [face(HAPPY, track_id=None)])
+    assert read_rows(table.path)[0]["face_id"] == ""
 
 
-def test_default_times_and_frames_count_from_the_first_record():
-    log = SessionLog()
+def test_copies_of_a_fresh_temporary_csv_write_separate_files():
+    template = FaceCsv()  # what gr.State deep-copies for every browser session
+    assert template.path is None
+    a, b = copy.deepcopy(template), copy.deepcopy(template)
     try:
-        log.record([face(HAPPY)])
-        log.record([face(HAPPY)])
-        rows = read_rows(log.csv_path)
-        assert [r["frame"] for r in rows] == ["0", "1"]
-        assert float(rows[0]["time_s"]) == 0
-        assert 0 <= float(rows[1]["time_s"]) < 5
+        a.write(0.0, 0, [face(HAPPY)])
+        b.write(0.0, 0, [face(SAD)])
+        assert a.path != b.path
+        assert [r["label"] for r in read_rows(a.path)] == ["happy"]
+        assert [r["label"] for r in read_rows(b.path)] == ["sad"]
     finally:
-        log.csv_path.unlink()
+        a.close()
+        b.close()
+    assert not a.path.exists() and not b.path.exists()
 
+
+def test_closing_deletes_a_temporary_csv_but_keeps_one_the_caller_named(tmp_path):
+    temporary = FaceCsv()
+    temporary.write(0.0, 0, [face(HAPPY)])
+    assert temporary.path.exists()
+    temporary.close()
+    assert not temporary.path.exists()
+    named = FaceCsv(tmp_path / "faces.csv")
+    named.write(0.0, 0, [face(HAPPY)])
+    named.close()
+    assert len(read_rows(tmp_path / "faces.csv")) == 1
+
+
+# --- Timeline ---
 
 def test_label_shares():
     assert label_shares([face(HAPPY), face(HAPPY), face(SAD)])[[HAPPY, SAD]] == pytest.approx([2 / 3, 1 / 3])
     assert label_shares([]).sum() == 0
 
 
-def test_timeline_is_long_form_share_of_visible_faces_per_frame(tmp_path):
-    log = SessionLog(tmp_path / "faces.csv")
-    log.record([face(HAPPY, 1), face(SAD, 2)], time_s=0.0, frame=0)
-    log.record([], time_s=0.1, frame=1)  # no faces: no point
-    log.record([face(HAPPY, 1), face(HAPPY, 2)], time_s=0.2, frame=2)
-    timeline = log.timeline()
-    assert list(timeline.columns) == ["time_s", "emotion", "share"]
-    assert len(timeline) == 2 * NUM_CLASSES
-    assert list(timeline["emotion"][:NUM_CLASSES]) == list(EMOTIONS)
-    wide = timeline.pivot(index="time_s", columns="emotion", values="share")
+def test_timeline_is_long_form_share_of_visible_faces_per_frame():
+    timeline = Timeline()
+    timeline.add(0.0, [face(HAPPY, 1), face(SAD, 2)])
+    timeline.add(0.1, [])  # no faces: no point
+    timeline.add(0.2, [face(HAPPY, 1), face(HAPPY, 2)])
+    table = timeline.to_frame()
+    assert list(table.columns) == ["time_s", "emotion", "share"]
+    assert len(table) == 2 * NUM_CLASSES
+    assert list(table["emotion"][:NUM_CLASSES]) == list(EMOTIONS)
+    wide = table.pivot(index="time_s", columns="emotion", values="share")
     assert list(wide.index) == [0.0, 0.2]
     assert wide.loc[0.0, "happy"] == 0.5 and wide.loc[0.0, "sad"] == 0.5
     assert wide.loc[0.2, "happy"] == 1
@@ -93,49 +104,41 @@ def test_timeline_is_long_form_share_of_visible_faces_per_frame(tmp_path):
 
 
 def test_empty_timeline_has_the_columns():
-    timeline = SessionLog().timeline()
-    assert isinstance(timeline, pd.DataFrame)
-    assert list(timeline.columns) == ["time_s", "emotion", "share"] and timeline.empty
+    table = Timeline().to_frame()
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == ["time_s", "emotion", "share"] and table.empty
 
 
-def test_copies_of_a_fresh_log_write_separate_temporary_files():
-    template = SessionLog()  # what gr.State deep-copies for every browser session
-    assert template.csv_path is None
-    a, b = copy.deepcopy(template), copy.deepcopy(template)
-    try:
-        a.record([face(HAPPY)])
-        b.record([face(SAD)])
-        assert a.csv_path != b.csv_path
-        assert [r["label"] for r in read_rows(a.csv_path)] == ["happy"]
-        assert [r["label"] for r in read_rows(b.csv_path)] == ["sad"]
-    finally:
-        for log in (a, b):
-            log.csv_path.unlink()
-
-
-def test_long_sessions_merge_timeline_points_but_keep_every_csv_row(tmp_path):
-    log = SessionLog(tmp_path / "faces.csv", max_points=10)
+def test_long_timelines_merge_points_in_time():
+    timeline = Timeline(max_points=10)
     for i in range(300):  # 30 s at 10 fps: happy for the first 15 s, sad after
-        log.record([face(HAPPY if i < 150 else SAD)], time_s=i / 10, frame=i)
-    timeline = log.timeline()
-    times = timeline["time_s"].unique()
+        timeline.add(i / 10, [face(HAPPY if i < 150 else SAD)])
+    table = timeline.to_frame()
+    times = table["time_s"].unique()
     assert 2 <= len(times) <= 10
     assert np.all(np.diff(times) > 0)
     assert 0 <= times[0] < 5 and 25 < times[-1] <= 29.9
-    happy = timeline[timeline["emotion"] == "happy"]["share"].to_numpy()
+    happy = table[table["emotion"] == "happy"]["share"].to_numpy()
     assert happy[0] == 1 and happy[-1] == 0
-    assert len(read_rows(log.csv_path)) == 300
 
 
-def test_summary_counts_faces_and_their_dominant_expression(tmp_path):
-    log = SessionLog(tmp_path / "faces.csv")
+def test_timeline_needs_two_points():
+    with pytest.raises(ValueError, match="max_points"):
+        Timeline(max_points=1)
+
+
+# --- SessionStats ---
+
+def test_stats_count_faces_and_their_dominant_expression():
+    stats = SessionStats()
     for i in range(10):
-        log.record([face(HAPPY if i < 7 else SAD, 1), face(NEUTRAL, 2, x=100)], time_s=i / 10, frame=i)
-    log.record([face(SAD, 3)], time_s=1.0, frame=10)
-    summary = log.summary()
+        stats.add(i / 10, [face(HAPPY if i < 7 else SAD, 1), face(NEUTRAL, 2, x=100)])
+    stats.add(1.0, [face(SAD, 3)])
+    stats.add(1.1, [])
+    summary = stats.summary()
     assert summary["faces_seen"] == 3 and summary["max_faces_in_frame"] == 2
-    assert summary["frames"] == 11 and summary["rows"] == 21
-    assert summary["duration_s"] == pytest.approx(1.0)
+    assert summary["frames"] == 12 and summary["frames_with_faces"] == 11 and summary["rows"] == 21
+    assert summary["duration_s"] == pytest.approx(1.1)
     first = summary["faces"][0]
     assert (first["face_id"], first["frames"], first["dominant"]) == (1, 10, "happy")
     assert first["dominant_share"] == pytest.approx(0.7)
@@ -143,50 +146,43 @@ def test_summary_counts_faces_and_their_dominant_expression(tmp_path):
     assert summary["faces"][2]["face_id"] == 3
     share = summary["expression_share"]
     assert sum(share.values()) == pytest.approx(1)
-    assert share["neutral"] == pytest.approx(10 * 0.5 / 11)  # per-frame shares, averaged over frames
+    assert share["neutral"] == pytest.approx(10 * 0.5 / 11)  # per-frame shares, averaged over frames with faces
+    assert "not measurements of comprehension, attention" in summary["caveat"]
 
 
-def test_markdown_summary_is_honest_about_what_it_measures(tmp_path):
+def test_untracked_faces_count_in_the_mix_but_get_no_per_face_record():
+    stats = SessionStats()
+    stats.add(0.0, [face(HAPPY, track_id=None)])
+    summary = stats.summary()
+    assert summary["faces_seen"] == 0 and summary["faces"] == []
+    assert summary["expression_share"]["happy"] == 1
+
+
+def test_empty_stats():
+    summary = SessionStats().summary()
+    assert summary["frames"] == 0 and summary["duration_s"] == 0 and summary["faces"] == []
+
+
+# --- SessionLog ---
+
+def test_log_feeds_every_piece_and_numbers_frames_by_default(tmp_path):
     log = SessionLog(tmp_path / "faces.csv")
-    log.record([face(HAPPY, 1)], time_s=0.0, frame=0)
-    text = log.summary_markdown()
-    assert "#1" in text and "happy" in text
-    assert "facial expressions" in text
-    assert "not measurements of comprehension, attention" in text
-    empty = SessionLog(tmp_path / "empty.csv").summary_markdown()
-    assert "No faces were detected" in empty and "comprehension" in empty
+    log.record([face(HAPPY, 1), face(SAD, 2, x=100)], time_s=0.0)
+    log.record([], time_s=0.5)
+    log.record([face(SAD, 1)], time_s=1.0, frame=10)
+    log.record([face(SAD, 1)], time_s=1.5)
+    assert [r["frame"] for r in read_rows(log.csv.path)] == ["0", "0", "10", "11"]
+    assert log.csv.rows == 4 == log.stats.summary()["rows"]
+    assert log.stats.frames == 4
+    assert len(log.timeline.to_frame()) == 3 * NUM_CLASSES
 
 
 def test_closing_a_temporary_log_deletes_its_csv_and_ignores_late_frames():
     log = SessionLog()
-    log.record([face(3)])
-    path = log.csv_path
+    log.record([face(HAPPY)], time_s=0.0)
+    path = log.csv.path
     assert path.exists()
     log.close()
     assert not path.exists()
-    log.record([face(3)])  # a frame still in flight when the session ended
-    assert not path.exists() and log.frames == 1
-
-
-def test_closing_keeps_a_csv_the_caller_named(tmp_path):
-    log = SessionLog(tmp_path / "faces.csv")
-    log.record([face(3)])
-    log.close()
-    assert len(read_rows(tmp_path / "faces.csv")) == 1
-
-
-def test_live_session_restart_starts_over_in_place():
-    class FakePipeline:
-        def process(self, frame, tracker):
-            return FrameResult(tracker.update([face(3, track_id=None)]), frame)
-
-    session = LiveSession()
-    for _ in range(3):
-        session.process(FakePipeline(), np.zeros((8, 8, 3), np.uint8))
-    old_csv = session.log.csv_path
-    session.restart()
-    assert not old_csv.exists()
-    result = session.process(FakePipeline(), np.zeros((8, 8, 3), np.uint8))
-    assert result.faces[0].track_id == 1  # IDs start again
-    assert session.log.frames == 1 and session.log.csv_path != old_csv
-    session.close()
+    log.record([face(HAPPY)], time_s=0.1)  # a frame still in flight when the session ended
+    assert not path.exists() and log.stats.frames == 1

@@ -1,17 +1,17 @@
-"""FaceTracker: stable IDs through motion and missed detections, and the smoothing maths."""
+"""FaceTracker: stable IDs through motion and missed detections, and smoothing, all in seconds."""
 
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
 
-from fer.config import EMOTIONS, LIVE_FPS, NUM_CLASSES
-from fer.detectors import Box
-from fer.pipeline import Face, Pipeline, default_classifier
-from fer.tracking import FaceTracker, centre_shift, ema_alpha, iou
+from fer import Box, Face, FaceTracker, Pipeline
+from fer.config import EMOTIONS, NUM_CLASSES, SMOOTHING_HALF_LIFE_S, TRACK_MEMORY_S
+from fer.pipeline import default_classifier
+from fer.tracking import centre_shift, ema_alpha, iou
+from tests.helpers import FixedBoxes
 
 HAPPY, SAD = EMOTIONS.index("happy"), EMOTIONS.index("sad")
 
@@ -30,6 +30,13 @@ def id_switches(ids: list[int]) -> int:
     return sum(a != b for a, b in itertools.pairwise(ids))
 
 
+def irregular_times(seconds: float, seed: int = 0) -> np.ndarray:
+    """Frame times over `seconds`: gaps from 5 ms to 250 ms, as a browser under load sends them."""
+    gaps = np.random.default_rng(seed).uniform(0.005, 0.25, size=int(seconds / 0.005))
+    times = np.cumsum(gaps)
+    return times[times <= seconds]
+
+
 def test_iou_and_centre_shift():
     a = Box(0, 0, 10, 10)
     assert iou(a, a) == 1
@@ -40,19 +47,19 @@ def test_iou_and_centre_shift():
 
 def test_one_id_for_a_face_moving_across_the_frame():
     tracker = FaceTracker()
-    ids = [tracker.update([face_at(10 + 12 * i, 50 + 3 * i)])[0].track_id for i in range(40)]
+    ids = [tracker.update([face_at(10 + 12 * i, 50 + 3 * i)], t=i / 30)[0].track_id for i in range(40)]
     assert ids[0] == 1
     assert id_switches(ids) == 0
 
 
-def test_two_faces_keep_their_ids_through_a_missed_detection():
+def test_two_faces_keep_their_ids_through_missed_detections():
     tracker = FaceTracker()
     left, right = [], []
     for i in range(20):
         faces = [face_at(20 + 4 * i, 100), face_at(400 - 4 * i, 120, size=80)]
         if i in (8, 9):
             faces = faces[:1]  # the detector misses the right-hand face for two frames
-        out = tracker.update(faces)
+        out = tracker.update(faces, t=i / 12)
         left.append(out[0].track_id)
         if len(out) == 2:
             right.append(out[1].track_id)
@@ -63,45 +70,53 @@ def test_two_faces_keep_their_ids_through_a_missed_detection():
 
 def test_order_of_faces_is_kept_and_ids_follow_the_boxes_not_the_order():
     tracker = FaceTracker()
-    first = tracker.update([face_at(0, 0), face_at(300, 0)])
-    swapped = tracker.update([face_at(302, 0), face_at(2, 0)])
+    first = tracker.update([face_at(0, 0), face_at(300, 0)], t=0.0)
+    swapped = tracker.update([face_at(302, 0), face_at(2, 0)], t=0.1)
     assert [f.box.x for f in swapped] == [302, 2]
     assert [f.track_id for f in swapped] == [first[1].track_id, first[0].track_id]
 
 
-def test_id_survives_max_missed_frames_but_not_one_more():
-    tracker = FaceTracker(max_missed=3)
-    assert tracker.update([face_at(50, 50)])[0].track_id == 1
-    for _ in range(3):
-        tracker.update([])
-    assert tracker.update([face_at(52, 50)])[0].track_id == 1
-    for _ in range(4):
-        tracker.update([])
-    assert tracker.update([face_at(52, 50)])[0].track_id == 2  # retired IDs are not reused
+@pytest.mark.parametrize("fps", [2, 8, 30, 60])
+def test_memory_is_in_seconds_at_any_frame_rate(fps):
+    """A face that is missed for up to memory_s keeps its ID, one missed longer gets a new one."""
+    tracker = FaceTracker(memory_s=1.0)
+    assert tracker.update([face_at(50, 50)], t=0.0)[0].track_id == 1
+    frame_times = np.arange(1, round(1.0 * fps) + 1) / fps  # missed frames up to 1.0 s after it was seen
+    for t in frame_times[:-1]:
+        tracker.update([], t=float(t))
+    assert tracker.update([face_at(52, 50)], t=1.0)[0].track_id == 1  # gone exactly 1.0 s: kept
+    for t in 1.0 + frame_times:
+        tracker.update([], t=float(t))
+    assert tracker.update([face_at(52, 50)], t=2.0 + 1 / fps)[0].track_id == 2  # gone longer: retired, not reused
+
+
+def test_memory_holds_when_the_rate_changes_mid_stream():
+    tracker = FaceTracker(memory_s=TRACK_MEMORY_S)
+    times = list(np.arange(0, 2, 1 / 30)) + list(np.arange(2, 4, 1 / 4))  # 30 fps, then 4 fps
+    ids = []
+    for t in times:
+        missing = 2.3 <= t < 2.3 + 0.7 * TRACK_MEMORY_S  # missed for most of the memory, at both rates
+        ids += [face.track_id for face in tracker.update([] if missing else [face_at(100, 100)], t=float(t))]
+    assert set(ids) == {1}
 
 
 def test_a_new_face_elsewhere_gets_a_new_id():
     tracker = FaceTracker()
-    tracker.update([face_at(0, 0)])
-    out = tracker.update([face_at(0, 0), face_at(400, 300)])
+    tracker.update([face_at(0, 0)], t=0.0)
+    out = tracker.update([face_at(0, 0), face_at(400, 300)], t=0.1)
     assert [f.track_id for f in out] == [1, 2]
-
-
-def test_default_memory_follows_the_frame_rate():
-    assert FaceTracker(fps=12).max_missed == 12
-    assert FaceTracker(fps=30).max_missed == 30
-    assert FaceTracker(fps=0.5).max_missed == 1
 
 
 def test_trackers_share_no_state():
     a, b = FaceTracker(), FaceTracker()
-    a.update([face_at(0, 0), face_at(200, 0)])
-    assert b.update([face_at(0, 0)])[0].track_id == 1
+    a.update([face_at(0, 0), face_at(200, 0)], t=0.0)
+    assert b.update([face_at(0, 0)], t=0.0)[0].track_id == 1
 
 
 def test_ema_of_a_known_sequence():
-    tracker = FaceTracker(alpha=0.5)
-    smoothed = [tracker.update([face_at(10, 10, emotion=e)])[0].probs for e in (HAPPY, SAD, SAD)]
+    tracker = FaceTracker(half_life_s=0.1)  # readings 0.1 s apart: each new one weighs exactly 1/2
+    smoothed = [tracker.update([face_at(10, 10, emotion=e)], t=i / 10)[0].probs
+                for i, e in enumerate((HAPPY, SAD, SAD))]
     assert smoothed[0][HAPPY] == 1
     assert smoothed[1][[HAPPY, SAD]] == pytest.approx([0.5, 0.5])
     assert smoothed[2][[HAPPY, SAD]] == pytest.approx([0.25, 0.75])
@@ -110,51 +125,76 @@ def test_ema_of_a_known_sequence():
 
 
 def test_smoothing_is_per_track():
-    tracker = FaceTracker(alpha=0.5)
-    tracker.update([face_at(0, 0, emotion=HAPPY), face_at(300, 0, emotion=SAD)])
-    out = tracker.update([face_at(0, 0, emotion=HAPPY), face_at(300, 0, emotion=SAD)])
+    tracker = FaceTracker(half_life_s=0.1)
+    tracker.update([face_at(0, 0, emotion=HAPPY), face_at(300, 0, emotion=SAD)], t=0.0)
+    out = tracker.update([face_at(0, 0, emotion=HAPPY), face_at(300, 0, emotion=SAD)], t=0.1)
     assert out[0].probs[HAPPY] == 1 and out[1].probs[SAD] == 1
 
 
-def test_ema_alpha_has_the_requested_half_life():
-    alpha = ema_alpha(fps=10, half_life_s=0.2)
-    assert (1 - alpha) ** 2 == pytest.approx(0.5)
-    assert ema_alpha(fps=10, half_life_s=0) == 1
+def test_ema_alpha_has_the_requested_half_life_and_composes_over_time():
+    alpha = ema_alpha(0.1, half_life_s=0.2)
+    assert (1 - alpha) ** 2 == pytest.approx(0.5)  # two steps of 0.1 s: one half-life
+    assert (1 - ema_alpha(0.03)) * (1 - ema_alpha(0.17)) == pytest.approx(1 - ema_alpha(0.2))
+    assert ema_alpha(0.1, half_life_s=0) == 1
+    assert ema_alpha(0.0) == 0
     with pytest.raises(ValueError):
-        ema_alpha(fps=0)
+        ema_alpha(-0.1)
+
+
+def old_weight_after_a_change(times: np.ndarray, change_at: float) -> float:
+    """Feeds happy until `change_at`, sad after, at the given frame times; the happy weight left at the end."""
+    tracker = FaceTracker()
+    for t in times:
+        face = face_at(10, 10, emotion=HAPPY if t < change_at else SAD)
+        probs = tracker.update([face], t=float(t))[0].probs
+    return float(probs[HAPPY])
+
+
+@pytest.mark.parametrize("times", [
+    np.arange(0, 2.0001, 1 / 30),  # steady 30 fps
+    np.arange(0, 2.0001, 1 / 5),  # steady 5 fps
+    np.concatenate([np.arange(0, 1.3, 1 / 30), np.arange(1.3, 2.0001, 1 / 8)]),  # 30 fps, then 8 fps
+    np.append(irregular_times(1.99), 2.0),  # irregular gaps from 5 to 250 ms
+], ids=["30fps", "5fps", "30-then-8fps", "irregular"])
+def test_smoothing_depends_on_elapsed_time_not_on_the_number_of_frames(times):
+    """After a change the old expression's weight halves every half-life, however many frames come in
+    between: from the last frame before the change to the last frame, it keeps 0.5 ** (elapsed / half-life)."""
+    change_at = 1.5
+    elapsed = times[-1] - times[times < change_at][-1]
+    expected = 0.5 ** (elapsed / SMOOTHING_HALF_LIFE_S)
+    assert old_weight_after_a_change(times, change_at) == pytest.approx(expected, rel=1e-4)
 
 
 def test_default_smoothing_removes_flicker_and_follows_a_change_within_half_a_second():
-    tracker = FaceTracker(fps=LIVE_FPS)
-    noisy = np.full(NUM_CLASSES, 0.05, dtype=np.float32)
-    labels = []
-    for i in range(2 * LIVE_FPS):  # happy with one frame in three misread as sad
-        probs = one_hot(SAD if i % 3 == 2 else HAPPY) * 0.7 + noisy
-        labels.append(tracker.update([Face(Box(10, 10, 60, 60), probs)])[0].label)
-    assert set(labels) == {"happy"}
-    for frame in range(1, LIVE_FPS):  # noqa: B007 (read after the loop): then really sad
-        label = tracker.update([Face(Box(10, 10, 60, 60), one_hot(SAD) * 0.7 + noisy)])[0].label
-        if label == "sad":
-            break
-    assert frame / LIVE_FPS <= 0.5
-    assert not math.isclose(tracker.alpha, 1)
+    for fps in (12, 30):  # slower than that, a lone misread weighs enough to show for one frame
+        tracker = FaceTracker()
+        noisy = np.full(NUM_CLASSES, 0.05, dtype=np.float32)
+        labels = []
+        for i in range(2 * fps):  # happy with one frame in three misread as sad
+            probs = one_hot(SAD if i % 3 == 2 else HAPPY) * 0.7 + noisy
+            labels.append(tracker.update([Face(Box(10, 10, 60, 60), probs)], t=i / fps)[0].label)
+        assert set(labels) == {"happy"}, fps
+        t = 2.0
+        while tracker.update([Face(Box(10, 10, 60, 60), one_hot(SAD) * 0.7 + noisy)], t=t)[0].label != "sad":
+            t += 1 / fps  # then really sad
+        assert t - 2.0 <= 0.5, fps
 
 
-class FixedBoxes:
-    """A fake detector: the same boxes every frame."""
+def test_time_going_backwards_counts_as_the_latest_time():
+    tracker = FaceTracker(half_life_s=0.1)
+    tracker.update([face_at(10, 10, emotion=HAPPY)], t=5.0)
+    out = tracker.update([face_at(10, 10, emotion=SAD)], t=4.0)  # a glitch: no time has passed
+    assert out[0].track_id == 1 and out[0].probs[HAPPY] == 1  # a reading with no elapsed time has no weight
+    with pytest.raises(ValueError, match="finite"):
+        tracker.update([], t=float("nan"))
 
-    def __init__(self, boxes: list[Box]):
-        self.boxes = boxes
 
-    def detect(self, rgb: np.ndarray) -> list[Box]:
-        return list(self.boxes)
-
-
-def test_pipeline_process_with_a_tracker_sets_ids():
+def test_pipeline_process_with_a_tracker_sets_ids_with_given_or_monotonic_times():
     pipe = Pipeline(FixedBoxes([Box(10, 10, 60, 60), Box(150, 40, 50, 50)]), default_classifier())
-    tracker = FaceTracker()
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
-    for _ in range(3):
-        result = pipe.process(frame, tracker=tracker)
-    assert [f.track_id for f in result.faces] == [1, 2]
-    assert all(f.probs.sum() == pytest.approx(1, abs=1e-5) for f in result.faces)
+    for times in ([0.0, 0.04, 0.08], [None, None, None]):  # a video's timestamps, or "now"
+        tracker = FaceTracker()
+        for t in times:
+            result = pipe.process(frame, tracker=tracker, t=t)
+        assert [f.track_id for f in result.faces] == [1, 2]
+        assert all(f.probs.sum() == pytest.approx(1, abs=1e-5) for f in result.faces)

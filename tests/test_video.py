@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 
 import cv2
 import numpy as np
 import pytest
 
-from fer.detectors import Box
+from devtools.frames import paste_face
+from fer import Box
+from fer.markdown import summary_markdown
 from fer.session import CSV_COLUMNS
 from fer.video import Mp4Writer, VideoError, VideoReader, annotate_video, main
-from tests.faces import paste, write_video
+from tests.helpers import FixedBoxes, read_rows, write_video
 
 FPS, FRAMES, WIDTH, HEIGHT = 10, 24, 320, 240
 
@@ -37,16 +38,11 @@ def clip(tmp_path_factory):
     frames = []
     for i in range(FRAMES):
         rgb = np.full((HEIGHT, WIDTH, 3), 90, np.uint8)
-        paste(rgb, 120, 65 + 7 * i, 90 + 3 * i)  # top-left corner at (10 + 7 i, 30 + 3 i)
+        paste_face(rgb, 120, 65 + 7 * i, 90 + 3 * i)  # top-left corner at (10 + 7 i, 30 + 3 i)
         frames.append(rgb)
     path = tmp_path_factory.mktemp("clip") / "clip.mp4"
     write_video(path, frames, FPS)
     return path
-
-
-def read_rows(path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def test_reader_streams_rgb_frames_with_the_videos_timestamps(clip):
@@ -90,18 +86,17 @@ def test_every_n_analyses_fewer_frames_but_annotates_them_all(clip, tmp_path):
         source = [cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) for _, _, rgb in reader]
     assert np.abs(frames[7].astype(int) - source[7]).mean() > 1
     assert set(result.timeline.columns) == {"time_s", "emotion", "share"}
-    assert result.summary["frames"] == 5 and "#1" in result.summary_markdown
+    assert result.summary["frames"] == 5 and "#1" in summary_markdown(result.summary)
 
 
-class TwoFaces:
+class TwoFaces(FixedBoxes):
     """A fake detector: two fixed boxes, the second missed on frames 3 and 4."""
 
     def __init__(self):
-        self.calls = 0
+        super().__init__([Box(10, 10, 80, 80), Box(200, 100, 60, 60)])
 
-    def detect(self, rgb: np.ndarray) -> list[Box]:
-        self.calls += 1
-        boxes = [Box(10, 10, 80, 80), Box(200, 100, 60, 60)]
+    def detect(self, frame):
+        boxes = super().detect(frame)
         return boxes[:1] if self.calls in (4, 5) else boxes
 
 

@@ -1,23 +1,28 @@
-"""Face detectors by name. To add one: write a class with `detect(rgb) -> list[Box]`, add a line below.
+"""Face detectors by name. To add one: write a class with `detect(frame) -> list[Box]` and a `label`,
+then add a line below.
 
     detector = get_detector("haar")          # or "mediapipe", "mediapipe-full"
-    boxes = detector.detect(rgb_frame)
+    boxes = detector.detect(Frame.of(rgb))   # raw boxes; Pipeline clips and sorts them
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
-from fer.detectors.base import Box, FaceDetector
 from fer.detectors.haar import HaarDetector
-from fer.detectors.mediapipe import MediaPipeDetector  # imports mediapipe itself only when built
+from fer.detectors.mediapipe import MediaPipeDetector, MediaPipeFullRangeDetector  # mediapipe imported when built
+from fer.types import FaceDetector
 
-DETECTORS: dict[str, Callable[[], FaceDetector]] = {
+DETECTORS: dict[str, type[FaceDetector]] = {
     "haar": HaarDetector,
-    "mediapipe": functools.partial(MediaPipeDetector, "short"),
-    "mediapipe-full": functools.partial(MediaPipeDetector, "full"),
+    "mediapipe": MediaPipeDetector,
+    "mediapipe-full": MediaPipeFullRangeDetector,
 }
+
+
+def detector_label(name: str) -> str:
+    """The name people see for a registered detector: its class's `label`, or the name itself."""
+    return getattr(DETECTORS[name], "label", name)
 
 
 @functools.cache
@@ -32,4 +37,4 @@ def get_detector(name: str) -> FaceDetector:
     return DETECTORS[name]()
 
 
-__all__ = ["DETECTORS", "Box", "FaceDetector", "get_detector"]
+__all__ = ["DETECTORS", "detector_label", "get_detector"]

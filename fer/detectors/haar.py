@@ -5,10 +5,8 @@ from __future__ import annotations
 import threading
 
 import cv2
-import numpy as np
 
-from fer.detectors.base import Box
-from fer.preprocess import to_gray
+from fer.types import Box, Frame
 
 
 class HaarDetector:
@@ -25,6 +23,8 @@ class HaarDetector:
     photo use a larger short_side, or the MediaPipe full-range detector.
     """
 
+    label = "Haar (OpenCV, default)"
+
     def __init__(self, short_side: int = 240, scale_factor: float = 1.2, min_neighbors: int = 5,
                  min_face: int = 24):
         self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
@@ -34,13 +34,13 @@ class HaarDetector:
         self.min_neighbors, self.min_face = min_neighbors, min_face
         self._lock = threading.Lock()  # one cascade, shared by sessions
 
-    def detect(self, rgb: np.ndarray) -> list[Box]:
-        gray = to_gray(rgb)
+    def detect(self, frame: Frame) -> list[Box]:
+        """Frontal faces in the frame's grayscale copy (shared with the classifier's crops)."""
+        gray = frame.gray
         scale = min(1.0, self.short_side / min(gray.shape))
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
         with self._lock:
             found = self.cascade.detectMultiScale(small, scaleFactor=self.scale_factor,
                                                   minNeighbors=self.min_neighbors,
                                                   minSize=(self.min_face, self.min_face))
-        boxes = [Box(*(round(v / scale) for v in face)) for face in found]
-        return sorted(boxes, key=lambda box: box.area, reverse=True)
+        return [Box(*(round(v / scale) for v in face)) for face in found]

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from fer.config import MEDIAPIPE_DIR
-from fer.detectors.base import Box
+from fer.types import Box, Frame
 
 MODELS = {"short": "face_detection_short_range.tflite", "full": "face_detection_full_range_sparse.tflite"}
 DOCGEN_MODULE = "mediapipe.tasks.python.core.optional_dependencies"
@@ -29,7 +29,8 @@ def _skip_mediapipe_docgen() -> None:
 
 
 class MediaPipeDetector:
-    """BlazeFace: `model="short"` for faces within about 2 m (webcam), `"full"` up to about 5 m (a class).
+    """BlazeFace: the short-range model for faces within about 2 m (webcam); the full-range one, up to
+    about 5 m (a class), is `MediaPipeFullRangeDetector`.
 
     Args:
         model: "short" or "full".
@@ -38,6 +39,8 @@ class MediaPipeDetector:
             pixels. The models see only 128 (short) or 192 (full) pixels anyway, and MediaPipe's own
             resize aliases: without this, uniform noise frames scored up to 0.69 as faces.
     """
+
+    label = "MediaPipe short-range"
 
     def __init__(self, model: str = "short", min_confidence: float = 0.5, long_side: int = 320):
         if model not in MODELS:
@@ -63,18 +66,26 @@ class MediaPipeDetector:
         with self._lock:
             self._detector.close()
 
-    def detect(self, rgb: np.ndarray) -> list[Box]:
-        height, width = rgb.shape[:2]
-        scale = min(1.0, self.long_side / max(height, width))
-        small = cv2.resize(rgb[..., :3], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(small[..., :3]))
+    def detect(self, frame: Frame) -> list[Box]:
+        """Faces in the frame's RGB image, shrunk first (see `long_side`)."""
+        rgb = frame.rgb
+        scale = min(1.0, self.long_side / max(frame.height, frame.width))
+        small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(small))
         with self._lock:
             detections = self._detector.detect(image).detections
         boxes = []
         for detection in detections:
             bb = detection.bounding_box
             x, y, w, h = (round(v / scale) for v in (bb.origin_x, bb.origin_y, bb.width, bb.height))
-            box = Box(x, y, w, h, detection.categories[0].score).clip(width, height)
-            if box is not None:
-                boxes.append(box)
-        return sorted(boxes, key=lambda box: box.area, reverse=True)
+            boxes.append(Box(x, y, w, h, detection.categories[0].score))
+        return boxes
+
+
+class MediaPipeFullRangeDetector(MediaPipeDetector):
+    """BlazeFace's full-range model: smaller faces, up to about 5 m from the camera (a classroom)."""
+
+    label = "MediaPipe full-range (far faces)"
+
+    def __init__(self, min_confidence: float = 0.5, long_side: int = 320):
+        super().__init__("full", min_confidence, long_side)

@@ -1,0 +1,330 @@
+"""Measures the runtime on this machine: detectors, classifier, whole pipeline, app start-up and memory.
+
+    python -m fer.benchmark                                  # 100 runs per figure, then the app's cold start
+    python -m fer.benchmark --json runs/benchmark.json       # also every figure and the machine as JSON
+    python -m fer.benchmark --quick                          # 10 runs, no app start: a smoke test
+
+Each figure is timed after a warm-up and reported as its median (p50) and 95th percentile (p95).
+Frames are a real face (skimage's astronaut) on a plain background: one face about 240 px tall at
+640x480 (scaled with the frame at 1280x720, the same scene seen by a 720p camera) or four 200 px
+faces in a 2x2 grid. The pipeline is also timed with the same faces on a photo ("textured scene"):
+Haar's cost grows with texture, so a plain wall is its best case. The "faces" column shows how many
+faces a detector found, so a miss is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import json
+import logging
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from devtools.frames import face_crop, face_frame
+from devtools.server import peak_rss_mb, running_app
+from fer.config import IMG_SIZE
+from fer.detectors import DETECTORS, get_detector
+from fer.pipeline import Pipeline, default_classifier
+from fer.preprocess import to_gray
+from fer.types import Box, FaceDetector, Frame
+
+log = logging.getLogger("fer.benchmark")
+
+# Benchmark settings.
+RUNS = 100  # timed runs per figure (p95 needs at least 100)
+QUICK_RUNS = 10  # timed runs per figure with --quick
+ROUNDS = 5  # the runs are spread over this many rounds through all figures (see `measure`)
+ROUND_WARMUP = 2  # untimed calls before each round after the first
+SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720))  # (width, height) of the detection frames
+CLASSIFIER_CROP = IMG_SIZE + 8  # px: gray face crops a little larger than the model input, as the pipeline feeds it
+CLASSIFIER_BATCH = 8
+APP_FRAMES = 200  # frames sent over HTTP before reading the app's peak memory
+APP_FRAMES_PER_DETECTOR = 10  # then this many with each other detector, as a user trying them all would
+PACKAGES = ("numpy", "opencv-python-headless", "opencv-contrib-python", "mediapipe", "ai-edge-litert",
+            "gradio", "gradio_client", "tensorflow-cpu", "tensorflow")  # mediapipe imports TF when present
+
+# Targets, compared with p50 (single measurements as they are); figures without one have none.
+E2E_TARGET_MS = {"haar": 12.0, "mediapipe": 5.0}  # one face at 640x480, per frame
+FOUR_FACE_RATIO = 1.5  # four faces may take at most this times the one-face time
+CLASSIFIER_TARGET_MS = 1.0  # per face at batch 1
+COLD_START_TARGET_S = 8.0  # launch -> first frame answered over HTTP
+PEAK_RSS_TARGET_MB = 800.0  # app process peak RSS (VmHWM), in MB = 10^6 bytes
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Percentiles of repeated timings, in milliseconds."""
+
+    p50_ms: float
+    p95_ms: float
+
+
+def measure(cases: dict[str, Callable[[], object]], runs: int, warmup: int, rounds: int = ROUNDS) -> dict[str, Timing]:
+    """Times each case `runs` times, spread over `rounds` rounds that visit every case in turn.
+
+    Interleaving spreads a burst of load from other processes over all cases, so figures that are
+    compared (4 faces vs 1 face) see the same conditions. Each case is called `warmup` times untimed
+    before its first round and ROUND_WARMUP times before the others (the classifier resizes its input
+    when the batch size changes).
+    """
+    rounds = max(1, min(rounds, runs))
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for i in range(rounds):
+        for name, fn in cases.items():
+            for _ in range(warmup if i == 0 else ROUND_WARMUP):
+                fn()
+            for _ in range(runs // rounds + (i < runs % rounds)):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    percentiles = {name: np.percentile(np.array(t) * 1000, [50, 95]) for name, t in times.items()}
+    return {name: Timing(float(p50), float(p95)) for name, (p50, p95) in percentiles.items()}
+
+
+# --- Library timings -----------------------------------------------------------------------------------
+
+def detect_fresh(detector: FaceDetector, rgb: np.ndarray) -> list[Box]:
+    """One detection as the pipeline runs it: a fresh Frame per call, so a gray conversion is timed each time."""
+    return detector.detect(Frame.of(rgb))
+
+
+def library_cases() -> tuple[dict[str, Callable[[], object]], dict[str, int]]:
+    """Every library figure as a call to time, named "section/.../case", and the faces each one found.
+
+    detection/<detector>/<WxH>: `detect(Frame.of(rgb))`, one face; classifier/batch<N>: `predict_proba` on N
+    gray face crops; end_to_end/<detector>/<N>_face(s)[_scene]: `Pipeline.process` at 640x480 with 1 or
+    4 faces, on the plain background or the textured scene.
+    """
+    cases: dict[str, Callable[[], object]] = {}
+    faces: dict[str, int] = {}
+    for name in DETECTORS:
+        detector = get_detector(name)
+        for width, height in SIZES:
+            key = f"detection/{name}/{width}x{height}"
+            cases[key] = functools.partial(detect_fresh, detector, face_frame(width, height)[0])
+            faces[key] = len(cases[key]())
+    crop = cv2.resize(to_gray(face_crop()), (CLASSIFIER_CROP, CLASSIFIER_CROP), interpolation=cv2.INTER_AREA)
+    for batch in (1, CLASSIFIER_BATCH):
+        crops = np.repeat(crop[None], batch, axis=0)  # uint8 (batch, H, W)
+        cases[f"classifier/batch{batch}"] = functools.partial(default_classifier().predict_proba, crops)
+    for name in DETECTORS:
+        pipe = Pipeline(name)
+        for scene in (False, True):
+            for n in (1, 4):
+                key = f"end_to_end/{name}/{n}_face{'s' if n > 1 else ''}{'_scene' if scene else ''}"
+                cases[key] = functools.partial(pipe.process, face_frame(*SIZES[0], faces=n, scene=scene)[0])
+                faces[key] = len(cases[key]().faces)
+    return cases, faces
+
+
+def bench_library(runs: int, warmup: int) -> dict[str, dict]:
+    """{"detection": {detector: {size: figure}}, "classifier": {batch: figure}, "end_to_end": {detector:
+    {case: figure}}}; a figure holds p50_ms, p95_ms and faces found (classifier: per face, no faces)."""
+    cases, faces = library_cases()
+    timings = measure(cases, runs, warmup)
+    results: dict[str, dict] = {"detection": {}, "classifier": {}, "end_to_end": {}}
+    for key, timing in timings.items():
+        section, *path = key.split("/")
+        if section == "classifier":
+            batch = int(path[0].removeprefix("batch"))
+            results[section][path[0]] = {"p50_ms_per_face": timing.p50_ms / batch,
+                                         "p95_ms_per_face": timing.p95_ms / batch, "crop_px": CLASSIFIER_CROP}
+        else:
+            results[section].setdefault(path[0], {})[path[1]] = {**asdict(timing), "faces": faces[key]}
+    return results
+
+
+# --- App cold start and memory -------------------------------------------------------------------------
+
+def bench_app(frames: int = APP_FRAMES) -> dict:
+    """Launches `python app.py`, times launch -> first frame answered over HTTP, then sends `frames`
+    frames (the 640x480 one-face frame, Haar) and reads the app's peak RSS (VmHWM); then sends
+    APP_FRAMES_PER_DETECTOR frames with each other detector and reads it again. The app is always
+    stopped, even on error. "status" is the app's answer to the first frame, so a miss is visible.
+
+    Raises:
+        RuntimeError: the app exited or did not answer in time.
+    """
+    from gradio_client import Client, handle_file
+
+    with tempfile.TemporaryDirectory(prefix="fer-bench-") as tmp:
+        png = Path(tmp) / "face.png"
+        cv2.imwrite(str(png), cv2.cvtColor(face_frame(*SIZES[0])[0], cv2.COLOR_RGB2BGR))
+        start = time.perf_counter()
+        with running_app(Path(tmp) / "app.log") as app:
+            client = Client(app.url, verbose=False, download_files=tmp, analytics_enabled=False)
+
+            def send(detector: str = "haar") -> tuple:
+                return client.predict(handle_file(str(png)), detector, api_name="/predict")
+
+            status = send()[2]  # (annotated image, confidences, status line)
+            first_frame_s = time.perf_counter() - start
+            frame_times = []
+            for _ in range(frames - 1):
+                t0 = time.perf_counter()
+                send()
+                frame_times.append(time.perf_counter() - t0)
+            rss = peak_rss_mb(app.proc.pid)
+            for name in DETECTORS:
+                for _ in range(APP_FRAMES_PER_DETECTOR if name != "haar" else 0):
+                    send(name)
+            rss_all = peak_rss_mb(app.proc.pid)
+            client.close()
+    p50, p95 = np.percentile(np.array(frame_times) * 1000, [50, 95]) if frame_times else (0.0, 0.0)
+    return {"first_frame_s": first_frame_s, "peak_rss_mb": rss, "peak_rss_all_detectors_mb": rss_all, "frames": frames,
+            "http_frame_p50_ms": float(p50), "http_frame_p95_ms": float(p95), "status": status}
+
+
+# --- Report --------------------------------------------------------------------------------------------
+
+def machine_info() -> dict:
+    """CPU model, cores, Python, OS, package versions and load, so figures can be compared across machines."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,  # > cores: noisy figures
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "opencv": cv2.__version__,
+        "packages": versions,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def check(value: float, limit: float | None) -> str:
+    return "" if limit is None else ("pass" if value <= limit else "MISS")
+
+
+def target_rows(results: dict) -> list[dict]:
+    """One row per figure: name, p50, p95, unit, faces found, target, pass/MISS."""
+    rows = []
+    for name, sizes in results["detection"].items():
+        for size, r in sizes.items():
+            rows.append({"name": f"detect {name} {size}", "p50": r["p50_ms"], "p95": r["p95_ms"], "unit": "ms",
+                         "faces": f"{r['faces']}/1", "limit": None})
+    for batch, r in results["classifier"].items():
+        limit = CLASSIFIER_TARGET_MS if batch == "batch1" else None
+        rows.append({"name": f"classify {batch.replace('batch', 'batch ')} (per face)", "p50": r["p50_ms_per_face"],
+                     "p95": r["p95_ms_per_face"], "unit": "ms", "faces": "", "limit": limit})
+    for name, cases in results["end_to_end"].items():
+        one, four = cases["1_face"], cases["4_faces"]
+        rows.append({"name": f"pipeline {name} 640x480 1 face", "p50": one["p50_ms"], "p95": one["p95_ms"],
+                     "unit": "ms", "faces": f"{one['faces']}/1", "limit": E2E_TARGET_MS.get(name)})
+        rows.append({"name": f"pipeline {name} 640x480 4 faces", "p50": four["p50_ms"], "p95": four["p95_ms"],
+                     "unit": "ms", "faces": f"{four['faces']}/4", "limit": FOUR_FACE_RATIO * one["p50_ms"],
+                     "limit_text": f"{FOUR_FACE_RATIO}x 1 face"})
+        for case, n in (("1_face_scene", 1), ("4_faces_scene", 4)):  # no targets: how much the scene matters
+            r = cases[case]
+            rows.append({"name": f"pipeline {name} 640x480 {n} face{'s' if n > 1 else ''}, textured scene",
+                         "p50": r["p50_ms"], "p95": r["p95_ms"], "unit": "ms", "faces": f"{r['faces']}/{n}",
+                         "limit": None})
+    app = results.get("app")
+    if app:
+        found = app["status"].split()[0] if app["status"][:1].isdigit() else "0"  # "1 face(s); largest: ..."
+        rows.append({"name": "app cold start (launch -> 1st frame)", "p50": app["first_frame_s"], "p95": None,
+                     "unit": "s", "faces": f"{found}/1", "limit": COLD_START_TARGET_S})
+        rows.append({"name": f"app frame over HTTP (haar, {app['frames']} frames)", "p50": app["http_frame_p50_ms"],
+                     "p95": app["http_frame_p95_ms"], "unit": "ms", "faces": "", "limit": None})
+        rows.append({"name": f"app peak RSS after {app['frames']} frames", "p50": app["peak_rss_mb"], "p95": None,
+                     "unit": "MB", "faces": "", "limit": PEAK_RSS_TARGET_MB})
+        rows.append({"name": "app peak RSS, then every detector", "p50": app["peak_rss_all_detectors_mb"],
+                     "p95": None, "unit": "MB", "faces": "", "limit": PEAK_RSS_TARGET_MB})
+    for row in rows:
+        row["result"] = check(row["p50"], row["limit"])
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """Plain-text table, columns aligned; single measurements (cold start, RSS) go in the p50 column."""
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}" if value >= 100 else f"{value:.2f}"
+
+    header = ("figure", "p50", "p95", "unit", "faces", "target", "result")
+    lines = [header]
+    for row in rows:
+        target = "" if row["limit"] is None else f"<= {number(row['limit'])}"
+        if row.get("limit_text"):
+            target += f" ({row['limit_text']})"
+        lines.append((row["name"], number(row["p50"]), number(row["p95"]), row["unit"], row["faces"], target,
+                      row["result"]))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    right = {1, 2}  # numbers right-aligned
+    out = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in
+                     enumerate(zip(line, widths, strict=True))).rstrip() for line in lines]
+    out.insert(1, "-" * len(out[0]))
+    return "\n".join(out)
+
+
+def run(runs: int = RUNS, quick: bool = False) -> dict:
+    """Every measurement, as the JSON written by --json (without the machine info)."""
+    warmup = max(ROUND_WARMUP, runs // 10)
+    log.info("detectors, classifier and pipeline: %d runs each ...", runs)
+    results: dict = {"runs": runs, "warmup": warmup, "rounds": min(ROUNDS, runs), **bench_library(runs, warmup)}
+    if not quick:
+        log.info("app cold start and %d frames over HTTP ...", APP_FRAMES)
+        results["app"] = bench_app()
+    return results
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m fer.benchmark", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, help="also write every figure and the machine info here")
+    parser.add_argument("--runs", type=int, help=f"timed runs per figure (default {RUNS}, {QUICK_RUNS} with --quick)")
+    parser.add_argument("--quick", action="store_true", help="few runs and no app start: a smoke test")
+    args = parser.parse_args(argv)
+    if args.runs is None:
+        args.runs = QUICK_RUNS if args.quick else RUNS
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(format="%(message)s")  # others' INFO logs (an HTTP line per request) stay quiet
+    log.setLevel(logging.INFO)
+    machine = machine_info()
+    results = run(args.runs, args.quick)
+    rows = target_rows(results)
+    results = {"machine": machine, **results, "targets": rows}
+    load = "" if machine["load_avg_1m"] is None else f", load {machine['load_avg_1m']:.1f}"
+    print(f"{machine['cpu']}, {machine['cores']} cores, Python {machine['python']}{load}, {args.runs} runs per figure")
+    print(format_table(rows))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+    misses = sum(row["result"] == "MISS" for row in rows)
+    print(f"{misses} of {sum(row['limit'] is not None for row in rows)} targets missed"
+          + (f"; JSON in {args.json}" if args.json else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""Synthetic frames and sequences built from a real face photo (skimage's astronaut), for tests and benchmarks.
+
+Frames are RGB uint8 (H, W, 3), like everything inside `fer/`. Each builder also returns where it
+pasted the faces, as `Box`es, so a caller can check that a detection lands on a face. A plain grey
+wall is the detectors' best case; `scene=True` puts the faces on a photo instead.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+
+from fer.types import Box
+
+FACE_BOX = (slice(20, 260), slice(120, 340))  # rows, cols of the astronaut's head: 240x220 px
+BACKGROUND = 128  # grey level of the plain frames
+SCENE = "coffee"  # skimage photo behind the faces with scene=True: a cup on a table
+GRID_FACE_SHARE = 200 / 480  # each face of the 2x2 grid, as a share of the frame height (200 px at 480)
+
+
+@functools.cache
+def face_crop() -> np.ndarray:
+    """The astronaut's head, RGB uint8 (240, 220, 3). Shared and read-only: copy it to write to it."""
+    from skimage import data  # a dev dependency: only the benchmark and tests need it
+
+    crop = np.ascontiguousarray(data.astronaut()[FACE_BOX])
+    crop.flags.writeable = False
+    return crop
+
+
+def resize_to_height(image: np.ndarray, height: int) -> np.ndarray:
+    """`image` scaled to `height` pixels tall, keeping its aspect ratio."""
+    scale = height / image.shape[0]
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=interpolation)
+
+
+def paste_face(frame: np.ndarray, face_h: int, cx: int, cy: int) -> Box:
+    """Pastes the face, scaled to `face_h` pixels tall, into `frame` (in place) centred on (cx, cy);
+    returns where it went."""
+    face = resize_to_height(face_crop(), face_h)
+    h, w = face.shape[:2]
+    x, y = cx - w // 2, cy - h // 2
+    frame[y : y + h, x : x + w] = face
+    return Box(x, y, w, h)
+
+
+def background(width: int, height: int, scene: bool = False) -> np.ndarray:
+    """A plain grey (height, width, 3) frame or, with `scene`, the SCENE photo stretched to fill it."""
+    if not scene:
+        return np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
+    from skimage import data
+
+    return cv2.resize(getattr(data, SCENE)(), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def face_frame(width: int = 640, height: int = 480, faces: int = 1,
+               scene: bool = False) -> tuple[np.ndarray, list[Box]]:
+    """A frame with 1 face (centred, half the frame tall) or 4 (a 2x2 grid), and the faces' boxes.
+
+    Faces keep their share of the frame at every size: 240 px at 640x480, 360 px at 1280x720.
+    """
+    if faces not in (1, 4):
+        raise ValueError(f"faces must be 1 or 4, got {faces}")
+    frame = background(width, height, scene)
+    if faces == 1:
+        return frame, [paste_face(frame, height // 2, width // 2, height // 2)]
+    face_h = round(GRID_FACE_SHARE * height)
+    boxes = [paste_face(frame, face_h, cx, cy) for cy in (height // 4, 3 * height // 4)
+             for cx in (width // 4, 3 * width // 4)]
+    return frame, boxes
+
+
+def blank_frame(width: int = 640, height: int = 480) -> np.ndarray:
+    return np.zeros((height, width, 3), dtype=np.uint8)
+
+
+def noise_frame(seed: int, width: int = 640, height: int = 480) -> np.ndarray:
+    """Uniform RGB noise, reproducible per seed."""
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def drifting_face_frames(count: int = 30, width: int = 640, height: int = 480) -> list[np.ndarray]:
+    """One face, half the frame tall, drifting a few pixels left and right: every frame differs."""
+    frames = []
+    for i in range(count):
+        frame = background(width, height)
+        paste_face(frame, height // 2, width // 2 + round(12 * np.sin(2 * np.pi * i / count)), height // 2)
+        frames.append(frame)
+    return frames
+
+
+def moving_face_frames(count: int = 30, width: int = 320, height: int = 240) -> list[np.ndarray]:
+    """One face, half the frame tall, sliding from the left edge to the right: a short recorded clip."""
+    face_w = round(height // 2 * face_crop().shape[1] / face_crop().shape[0])
+    left, right = face_w // 2 + 10, width - face_w // 2 - 10  # centre positions, 10 px from each edge
+    frames = []
+    for i in range(count):
+        frame = background(width, height)
+        paste_face(frame, height // 2, left + round((right - left) * i / max(1, count - 1)), height // 2)
+        frames.append(frame)
+    return frames

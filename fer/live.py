@@ -1,0 +1,66 @@
+"""One viewer's live stream: the pipeline with this viewer's tracker and session log.
+
+    session = LiveSession()                       # one per browser session (e.g. in gr.State)
+    result = session.process(pipeline, frame)     # IDs, smoothing, and a row in the log
+    if session.refresh_due():                     # about once a second
+        show(session.log.timeline.to_frame(), session.log.stats.summary())
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from fer.config import PANEL_REFRESH_S
+from fer.pipeline import Pipeline
+from fer.session import SessionLog
+from fer.tracking import FaceTracker
+from fer.types import FrameResult
+
+
+class LiveSession:
+    """A tracker and a log for one live stream, timed on the monotonic clock.
+
+    `close()` deletes the log's temporary CSV, so nothing stays on the server after the session unless
+    the viewer downloaded it.
+
+    Args:
+        refresh_s: how often `refresh_due()` says the timeline and summary should be redrawn.
+    """
+
+    def __init__(self, refresh_s: float = PANEL_REFRESH_S):
+        self.refresh_s = refresh_s
+        self.tracker = FaceTracker()
+        self.log = SessionLog()
+        self._start: float | None = None  # monotonic time of the first frame
+        self._refreshed: float | None = None  # monotonic time of the last refresh_due() that said yes
+
+    def process(self, pipeline: Pipeline, frame: np.ndarray) -> FrameResult:
+        """Analyses a frame taken now with this session's tracker, and records it."""
+        now = time.monotonic()
+        self._start = now if self._start is None else self._start
+        result = pipeline.process(frame, tracker=self.tracker, t=now)
+        self.log.record(result.faces, time_s=now - self._start)
+        return result
+
+    def refresh_due(self) -> bool:
+        """True for the first call and then once per `refresh_s`: time to redraw the timeline and summary.
+
+        A True answer counts as the refresh, so the next one comes `refresh_s` later.
+        """
+        now = time.monotonic()
+        if self._refreshed is not None and now - self._refreshed < self.refresh_s:
+            return False
+        self._refreshed = now
+        return True
+
+    def restart(self) -> None:
+        """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one."""
+        old = self.log
+        self.tracker, self.log = FaceTracker(), SessionLog()
+        self._start = self._refreshed = None
+        old.close()
+
+    def close(self) -> None:
+        self.log.close()

@@ -1,0 +1,88 @@
+"""LiveSession: a viewer's tracker and log, times from the monotonic clock, and when to redraw panels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fer import Box, Face, FrameResult
+from fer.config import NUM_CLASSES
+from fer.live import LiveSession
+
+
+class FakeClock:
+    """Stands in for time.monotonic: returns `now`, which the test moves."""
+
+    def __init__(self, now: float = 100.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakePipeline:
+    """One untracked face per frame, continued by the session's tracker at the time it was given."""
+
+    def __init__(self):
+        self.times: list[float] = []
+
+    def process(self, frame, tracker, t):
+        self.times.append(t)
+        return FrameResult(tracker.update([Face(Box(1, 1, 4, 4), np.full(NUM_CLASSES, 1 / NUM_CLASSES))], t), frame)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr("fer.live.time.monotonic", clock)
+    return clock
+
+
+def frame() -> np.ndarray:
+    return np.zeros((8, 8, 3), np.uint8)
+
+
+def test_frames_are_timed_from_the_sessions_start(clock):
+    session, pipe = LiveSession(), FakePipeline()
+    for step in (0.0, 0.05, 0.3):
+        clock.now += step
+        session.process(pipe, frame())
+    assert pipe.times == pytest.approx([100.0, 100.05, 100.35])  # the tracker sees the monotonic clock
+    summary = session.log.stats.summary()
+    assert summary["frames"] == 3 and summary["duration_s"] == pytest.approx(0.35)  # the log, seconds from the start
+    session.close()
+
+
+def test_refresh_is_due_first_and_then_once_per_interval(clock):
+    session = LiveSession(refresh_s=1.0)
+    due = []
+    for _ in range(20):  # 2.5 s of frames at 8 per second (a binary-exact step)
+        due.append(session.refresh_due())
+        clock.now += 0.125
+    assert [i for i, yes in enumerate(due) if yes] == [0, 8, 16]
+
+
+def test_refresh_follows_time_whatever_the_frame_rate(clock):
+    session = LiveSession(refresh_s=1.0)
+    count = 0
+    for gap in [0.02] * 100 + [0.4] * 5:  # 2 s at 50 fps, then 2 s at 2.5 fps
+        count += session.refresh_due()
+        clock.now += gap
+    assert count == 4
+
+
+def test_restart_starts_over_in_place(clock):
+    session, pipe = LiveSession(), FakePipeline()
+    for _ in range(3):
+        session.process(pipe, frame())
+        clock.now += 0.1
+    old_csv = session.log.csv.path
+    assert session.refresh_due()
+    session.restart()
+    assert not old_csv.exists()
+    result = session.process(pipe, frame())
+    assert result.faces[0].track_id == 1  # IDs start again
+    assert session.log.stats.frames == 1 and session.log.csv.path != old_csv
+    assert session.refresh_due()  # the new session's panels are drawn at once
+    session.close()
+    assert not session.log.csv.path.exists()
