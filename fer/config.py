@@ -47,6 +47,14 @@ TRACK_MAX_SHIFT = 0.5  # ... or their centres are within this fraction of the fa
 TRACK_MEMORY_S = 1.0  # a face the detector misses for up to this long keeps its ID
 SMOOTHING_HALF_LIFE_S = 0.15  # EMA of the 7 probabilities: 90% of a real change shows within 0.5 s
 
+# Detect, then track (fer/tracking.py): in a stream the whole frame is searched only now and then; between
+# searches each face is followed near its last box, and its expression is re-read at a steady rate.
+SEARCH_EVERY_S = 0.2  # full detector search of the frame this often: a new face shows within about this long
+CLASSIFY_EVERY_S = 0.2  # each tracked face is re-classified this often (5 per second); smoothing carries it between
+FOLLOW_FACE_PX = 24  # faces are followed on gray copies scaled so the face is this many pixels wide
+FOLLOW_WINDOW = 0.5  # a face is looked for within its last box grown by this fraction of its size on each side
+FOLLOW_MIN_SCORE = 0.6  # normalised correlation a followed face needs; below it, the face is not seen this frame
+
 # Live view (app.py, fer/live.py).
 LIVE_FPS = 12  # frames per second the live view asks the browser for
 PANEL_REFRESH_S = 1.0  # seconds between redraws of the live timeline and summary (each redraw costs the browser)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 
@@ -52,14 +53,17 @@ class Pipeline:
         """
         frame = Frame.of(frame)
         boxes = self.find_faces(frame)
+        return [Face(box, p) for box, p in zip(boxes, self.classify(frame, boxes), strict=True)]
+
+    def classify(self, frame: Frame, boxes: list[Box]) -> np.ndarray:
+        """Probabilities float32 (N, 7) for the faces in `boxes` (inside the frame), in one batch."""
         if not boxes:
-            return []
+            return np.zeros((0, len(self.classifier.classes)), dtype=np.float32)
         crops = []
         for box in boxes:
             crop = box.expand(self.margin).clip(frame.width, frame.height)
             crops.append(frame.gray[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w])
-        probs = self.classifier.predict_proba(crops)
-        return [Face(box, p) for box, p in zip(boxes, probs, strict=True)]
+        return self.classifier.predict_proba(crops)
 
     def find_faces(self, frame: Frame) -> list[Box]:
         """The detector's boxes, clipped to the frame (those left empty dropped), largest first."""
@@ -72,14 +76,31 @@ class Pipeline:
 
         Args:
             frame: RGB uint8 (H, W, 3); RGBA and grayscale are converted (see Frame.of).
-            tracker: per-stream state that adds IDs and smoothing; None for a single photo.
+            tracker: per-stream state that adds IDs and smoothing, and lets a stream skip work: the
+                whole frame is searched only when the tracker says so, faces are followed between
+                searches, and each is re-classified at the tracker's rate. None for a single photo:
+                a full search and every face classified.
             t: the frame's time in seconds for the tracker (a video's timestamp); None means now, on
                 the monotonic clock, for a live stream. Ignored without a tracker.
         Raises:
             ValueError: `frame` is not an image.
         """
         frame = Frame.of(frame)
-        faces = self.analyze(frame)
-        if tracker is not None:
-            faces = tracker.update(faces, time.monotonic() if t is None else t)
+        if tracker is None:
+            faces = self.analyze(frame)
+        else:
+            faces = self._track(frame, tracker, time.monotonic() if t is None else t)
         return FrameResult(faces, annotate(frame.rgb, faces))
+
+    def _track(self, frame: Frame, tracker: Tracker, t: float) -> list[Face]:
+        """One stream frame: search or follow, classify the faces whose reading is due, update the tracks."""
+        detected: list[Face] = []
+        if tracker.search_due(t):
+            detected = tracker.identify([Face(box, None) for box in self.find_faces(frame)], t)
+        followed = tracker.follow(frame, t, skip={face.track_id for face in detected})  # and faces the search missed
+        faces = [*detected, *followed]
+        due = [i for i, face in enumerate(faces) if tracker.reading_due(face.track_id, t)]
+        for i, probs in zip(due, self.classify(frame, [faces[i].box for i in due]), strict=True):
+            faces[i] = dataclasses.replace(faces[i], probs=probs)
+        tracked = tracker.update(faces[: len(detected)], t, frame, followed=faces[len(detected) :])
+        return sorted(tracked, key=lambda face: face.box.area, reverse=True)

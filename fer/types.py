@@ -87,6 +87,22 @@ class Box:
             return None
         return Box(x0, y0, x1 - x0, y1 - y0, self.score)
 
+    def intersection(self, other: Box) -> int:
+        """The area, in pixels, that the two boxes share."""
+        w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
+        h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
+        return max(0, w) * max(0, h)
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union: 1 for the same box, 0 when they don't overlap."""
+        inter = self.intersection(other)
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def overlap(self, other: Box) -> float:
+        """Intersection over the smaller box's area: 1 when one box lies inside the other."""
+        return self.intersection(other) / max(1, min(self.area, other.area))
+
     def expand(self, margin: float) -> Box:
         """This box grown by `margin` of its size on every side (not clipped)."""
         dx, dy = round(self.w * margin), round(self.h * margin)
@@ -98,7 +114,7 @@ class Face:
     """One face in a frame: where it is, and its emotion probabilities (float32 (7,), EMOTIONS order)."""
 
     box: Box
-    probs: np.ndarray
+    probs: np.ndarray  # None only on the way into a tracker, for a face not classified in this frame
     track_id: int | None = None  # set by a tracker: the same person keeps the same ID across frames
 
     @property
@@ -136,8 +152,29 @@ class FaceDetector(Protocol):
 
 
 class Tracker(Protocol):
-    """Per-stream state that gives faces stable IDs and smoothed probabilities (see fer.tracking)."""
+    """Per-stream state: stable IDs, smoothed probabilities, and what each frame needs (see fer.tracking).
 
-    def update(self, faces: list[Face], t: float) -> list[Face]:
-        """The faces of the frame taken at `t` seconds (any clock, never decreasing), continued."""
+    Times `t` are the frame's, in seconds on any clock, never decreasing. In `update`'s and `follow`'s
+    faces, `probs` None means "not classified this frame": the track keeps its probabilities.
+    """
+
+    def search_due(self, t: float) -> bool:
+        """Whether this frame needs a full detector search (True counts as the search)."""
+        ...
+
+    def identify(self, faces: list[Face], t: float) -> list[Face]:
+        """Detected faces with the `track_id` of the track each continues, None for new ones."""
+        ...
+
+    def follow(self, frame: Frame, t: float, skip: set[int]) -> list[Face]:
+        """The known faces (but `skip`), looked for near their last boxes."""
+        ...
+
+    def reading_due(self, track_id: int | None, t: float) -> bool:
+        """Whether the face needs classifying now."""
+        ...
+
+    def update(self, faces: list[Face], t: float, frame: Frame | None = None,
+               followed: list[Face] = ()) -> list[Face]:
+        """The frame's detected and followed faces, continued: IDs set, probabilities smoothed."""
         ...

@@ -32,13 +32,6 @@ def read_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def overlap(a: Box, b: Box) -> float:
-    """Intersection area over the smaller box's area: 1.0 when one box lies inside the other."""
-    w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
-    h = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
-    return max(0, w) * max(0, h) / min(a.area, b.area)
-
-
 def inside(box: Box, width: int, height: int) -> bool:
     """Whether a non-empty box lies wholly inside a width x height frame."""
     return box.w > 0 and box.h > 0 and box.x >= 0 and box.y >= 0 and box.x + box.w <= width and box.y + box.h <= height

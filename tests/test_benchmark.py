@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from devtools import benchmark, frames, server
+from devtools import benchmark, frames, groups, server
+from fer import Box
 from fer import benchmark as entry_point
 from fer.detectors import DETECTORS
-from tests.helpers import inside
+from tests.helpers import inside, write_png
 
 
 def test_face_frame_sizes_and_boxes():
@@ -82,3 +83,61 @@ def test_app_cold_start_and_memory(monkeypatch):
     assert 0 < app["peak_rss_mb"] <= app["peak_rss_all_detectors_mb"]
     assert 0 < app["http_frame_p50_ms"] <= app["http_frame_p95_ms"]
     assert app["status"].startswith("1 face")  # the app found the face in the frame it was sent
+
+
+@pytest.fixture
+def group_folder(tmp_path):
+    """Two generated "group photos" (four and one real faces) with an imglab XML, as in ../shared/data/groups."""
+    entries = []
+    for k, faces in enumerate((4, 1)):
+        rgb, heads = frames.face_frame(640, 480, faces)
+        write_png(tmp_path / f"g{k}.png", rgb)
+        boxes = [Box(h.x + round(0.2 * h.w), h.y + round(0.17 * h.h), round(0.55 * h.w), round(0.46 * h.h))
+                 for h in heads]  # the face inside each pasted head (helmet and neck left out), drawn as people do
+        rows = "".join(f"<box top='{b.y}' left='{b.x}' width='{b.w}' height='{b.h}'/>" for b in boxes)
+        entries.append(f"<image file='g{k}.png' width='640' height='480'>{rows}</image>")
+    (tmp_path / "training.xml").write_text(f"<dataset><images>{''.join(entries)}</images></dataset>")
+    return tmp_path
+
+
+def test_group_photos_load_and_scale(group_folder):
+    photos = groups.load_groups(group_folder)
+    assert [len(p.faces) for p in photos] == [4, 1]
+    rgb, faces = photos[0].at_height(720)
+    assert rgb.shape == (720, 960, 3) and faces[0].w == round(photos[0].faces[0].w * 1.5)
+    with pytest.raises(ValueError, match="no such file"):
+        groups.load_groups(group_folder / "missing")
+
+
+def test_match_counts_each_face_once_and_the_rest_as_false():
+    truth = [Box(0, 0, 50, 50), Box(100, 0, 50, 50)]
+    assert groups.match([Box(2, 2, 50, 50), Box(0, 0, 48, 48), Box(300, 300, 40, 40)], truth) == (1, 2)
+    assert groups.match([], truth) == (0, 0)
+
+
+def test_classroom_frame_holds_the_faces_it_reports(group_folder):
+    frame, boxes = groups.classroom_frame(groups.load_groups(group_folder), faces=30)
+    assert frame.shape == (720, 1280, 3) and len(boxes) == 30
+    assert all(inside(box, 1280, 720) for box in boxes)
+    assert len({(box.x, box.y) for box in boxes}) == 30  # one cell each
+
+
+def test_groups_lead_the_table_with_faces_found(group_folder, tmp_path, capsys):
+    out = tmp_path / "g.json"
+    assert entry_point.main(["--quick", "--runs", "2", "--groups", str(group_folder), "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert set(results["groups"]) == set(DETECTORS)
+    for cases in results["groups"].values():
+        scenes = ("720p", "native", "classroom")
+        assert set(cases) == {f"{scene}{steady}" for scene in scenes for steady in ("", "_steady")}
+        for figure in cases.values():
+            assert 0 < figure["p50_ms"] <= figure["p95_ms"] and 0 <= figure["found"] <= figure["faces"]
+    assert results["groups"]["mediapipe-full"]["720p"]["found"] == 5  # real faces on a plain wall: all found
+    assert results["targets"][0]["name"].startswith("scene ")
+    default_row = next(r for r in results["targets"] if r["name"] == "scene haar 720p, cold")
+    assert default_row["result"] in ("pass", "MISS") and "found" in default_row["limit_text"]
+    assert "avx" in capsys.readouterr().out.lower() or results["machine"]["cpu_flags"] == []
+
+
+def test_an_unreadable_groups_folder_exits_2(tmp_path):
+    assert entry_point.main(["--quick", "--runs", "1", "--groups", str(tmp_path)]) == 2

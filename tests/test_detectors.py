@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devtools.frames import blank_frame, face_frame, noise_frame
+from devtools.frames import background, blank_frame, face_frame, noise_frame, paste_face
 from fer import Box, Frame
 from fer.detectors import DETECTORS, detector_label, get_detector
-from tests.helpers import FixedBoxes, overlap
+from fer.detectors.mediapipe import MediaPipeFullRangeDetector, merge_duplicates, split_tiles
+from tests.helpers import FixedBoxes
 
 
 def detect(name: str, image: np.ndarray) -> list[Box]:
@@ -33,7 +34,7 @@ def test_finds_the_face_in_a_real_photo(name, size):
     assert len(boxes) == 1, f"{name} at {size}: expected the one face, got {boxes}"
     box = boxes[0]
     assert isinstance(box, Box)
-    assert overlap(box, face) > 0.9, f"{name}: {box} is not on the pasted face {face}"
+    assert box.overlap(face) > 0.9, f"{name}: {box} is not on the pasted face {face}"
     assert box.area >= 0.1 * face.area, f"{name}: {box} is too small for the face {face}"
     assert 0 < box.score <= 1
 
@@ -91,3 +92,39 @@ def test_registry_is_extensible(monkeypatch):
         assert detector_label("fake") == "One fixed box"
     finally:
         get_detector.cache_clear()  # drop the fake before monkeypatch removes it from DETECTORS
+
+
+def room_of_small_faces() -> tuple[np.ndarray, list[Box]]:
+    """1280x720 with 32 real faces 100 px tall in 4 rows: the back of a classroom."""
+    rgb = background(1280, 720)
+    return rgb, [paste_face(rgb, 100, 80 + col * 160, 90 + row * 180) for row in range(4) for col in range(8)]
+
+
+def test_full_range_tiles_find_faces_the_whole_frame_search_misses():
+    rgb, faces = room_of_small_faces()
+    whole = MediaPipeFullRangeDetector(tiles=1)
+    try:
+        alone = whole.detect(Frame.of(rgb))
+    finally:
+        whole.close()
+    tiled = detect("mediapipe-full", rgb)  # the registered detector searches 2x2 tiles too
+    on_faces = sum(any(box.overlap(face) > 0.5 for box in tiled) for face in faces)
+    assert on_faces >= 8 and on_faces > len(alone)
+    assert all(any(box.overlap(face) > 0.5 for face in faces) for box in tiled), "a box on the wall"
+    assert len(tiled) == on_faces  # no face twice (found in the frame and a tile, or in two tiles)
+
+
+def test_tiles_cover_the_frame_and_overlap():
+    rgb = np.zeros((720, 1280, 3), np.uint8)
+    tiles = split_tiles(rgb, 2, overlap=0.25)
+    assert len(tiles) == 4 and len({view.shape for _, _, view in tiles}) == 1
+    covered = np.zeros((720, 1280), bool)
+    for x, y, view in tiles:
+        covered[y : y + view.shape[0], x : x + view.shape[1]] = True
+    assert covered.all()
+    assert tiles[0][2].shape[1] - tiles[1][0] >= 0.25 * tiles[0][2].shape[1] - 1  # neighbours share a quarter
+
+
+def test_duplicates_merge_to_the_best_scored_box():
+    boxes = [Box(0, 0, 100, 100, 0.7), Box(5, 5, 100, 100, 0.9), Box(20, 20, 40, 40, 0.95), Box(300, 0, 50, 50, 0.6)]
+    assert merge_duplicates(boxes) == [Box(20, 20, 40, 40, 0.95), Box(300, 0, 50, 50, 0.6)]

@@ -9,7 +9,7 @@ import fer.types
 from devtools.frames import blank_frame, face_frame
 from fer import EMOTIONS, Box, Face, Pipeline
 from fer.pipeline import default_classifier
-from tests.helpers import FixedBoxes, inside, overlap
+from tests.helpers import FixedBoxes, inside
 
 
 def four_faces() -> tuple[np.ndarray, list[Box]]:
@@ -59,7 +59,7 @@ def test_four_faces_in_a_frame(detector):
     assert len(result.faces) == 4
     check_faces(result.faces, frame)
     for tile in tiles:  # one face per tile
-        assert sum(overlap(face.box, tile) > 0.9 for face in result.faces) == 1
+        assert sum(face.box.overlap(tile) > 0.9 for face in result.faces) == 1
     assert result.main_face is result.faces[0]
     np.testing.assert_array_equal(frame, before)  # the input is never drawn on
     assert result.annotated.dtype == np.uint8 and result.annotated.shape == frame.shape

@@ -7,10 +7,18 @@ import itertools
 import numpy as np
 import pytest
 
+from devtools.frames import background, paste_face
 from fer import Box, Face, FaceTracker, Pipeline
-from fer.config import EMOTIONS, NUM_CLASSES, SMOOTHING_HALF_LIFE_S, TRACK_MEMORY_S
+from fer.config import (
+    CLASSIFY_EVERY_S,
+    EMOTIONS,
+    NUM_CLASSES,
+    SEARCH_EVERY_S,
+    SMOOTHING_HALF_LIFE_S,
+    TRACK_MEMORY_S,
+)
 from fer.pipeline import default_classifier
-from fer.tracking import centre_shift, ema_alpha, iou
+from fer.tracking import centre_shift, ema_alpha
 from tests.helpers import FixedBoxes
 
 HAPPY, SAD = EMOTIONS.index("happy"), EMOTIONS.index("sad")
@@ -39,9 +47,9 @@ def irregular_times(seconds: float, seed: int = 0) -> np.ndarray:
 
 def test_iou_and_centre_shift():
     a = Box(0, 0, 10, 10)
-    assert iou(a, a) == 1
-    assert iou(a, Box(5, 0, 10, 10)) == pytest.approx(50 / 150)
-    assert iou(a, Box(20, 20, 10, 10)) == 0
+    assert a.iou(a) == 1
+    assert a.iou(Box(5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert a.iou(Box(20, 20, 10, 10)) == 0
     assert centre_shift(a, Box(5, 0, 10, 10)) == pytest.approx(0.5)
 
 
@@ -198,3 +206,114 @@ def test_pipeline_process_with_a_tracker_sets_ids_with_given_or_monotonic_times(
             result = pipe.process(frame, tracker=tracker, t=t)
         assert [f.track_id for f in result.faces] == [1, 2]
         assert all(f.probs.sum() == pytest.approx(1, abs=1e-5) for f in result.faces)
+
+
+# --- Detect, then track: a stream searches now and then, follows faces between, re-reads them steadily ---
+
+FPS = 30
+SECONDS = 3.0
+
+
+class Scene:
+    """A generated 640x480 sequence of real faces: A walks left to right, B stands still and leaves at
+    1.5 s, C comes in at 1.0 s. `truth` is where each face is in the current frame."""
+
+    def __init__(self):
+        self.truth: dict[str, Box] = {}
+
+    def frame(self, t: float) -> np.ndarray:
+        rgb = background(640, 480)
+        self.truth = {"A": paste_face(rgb, 110, 80 + round(160 * t), 150)}
+        if t < 1.5:
+            self.truth["B"] = paste_face(rgb, 110, 520, 360)
+        if t >= 1.0:
+            self.truth["C"] = paste_face(rgb, 110, 200, 360)
+        return rgb
+
+
+class SceneDetector(FixedBoxes):
+    """A detector that knows the scene: returns where the faces are now, and counts its searches."""
+
+    def __init__(self, scene: Scene):
+        super().__init__([])
+        self.scene = scene
+
+    def detect(self, frame):
+        self.calls += 1
+        return list(self.scene.truth.values())
+
+
+class CountingClassifier:
+    """The shipped classifier, counting the faces it is asked to read."""
+
+    def __init__(self):
+        self.faces = 0
+        self.classes = default_classifier().classes
+
+    def predict_proba(self, crops):
+        self.faces += len(crops)
+        return default_classifier().predict_proba(crops)
+
+
+def run_scene(detector_name: str | None = None):
+    """Streams the scene through a pipeline with a tracker; returns per-frame [(t, {name: track_id})],
+    the detector (fake unless a name is given) and the classifier."""
+    scene = Scene()
+    detector = SceneDetector(scene) if detector_name is None else detector_name
+    classifier = CountingClassifier()
+    pipe, tracker = Pipeline(detector, classifier), FaceTracker()
+    shown = []
+    for i in range(round(SECONDS * FPS)):
+        t = i / FPS
+        faces = pipe.process(scene.frame(t), tracker=tracker, t=t).faces
+        ids = {}
+        for name, box in scene.truth.items():
+            on_it = [face.track_id for face in faces if face.box.overlap(box) > 0.5]
+            if on_it:
+                ids[name] = on_it[0]
+        ghosts = [face for face in faces if all(face.box.overlap(box) <= 0.5 for box in scene.truth.values())]
+        assert not ghosts, f"t={t:.2f}: boxes on no face: {ghosts}"
+        shown.append((t, ids))
+    return shown, pipe.detector, classifier
+
+
+@pytest.fixture(scope="module")
+def scene_run():
+    return run_scene()
+
+
+def test_the_whole_frame_is_searched_only_every_search_interval(scene_run):
+    _, detector, _ = scene_run
+    assert detector.calls == pytest.approx(SECONDS / SEARCH_EVERY_S, abs=1)  # 15 searches for 90 frames
+
+
+def test_followed_faces_are_shown_in_every_frame_with_stable_ids(scene_run):
+    shown, _, _ = scene_run
+    for name, start, end in (("A", 0.0, SECONDS), ("B", 0.0, 1.5), ("C", 1.0, SECONDS)):
+        ids = [frame_ids.get(name) for t, frame_ids in shown if start + SEARCH_EVERY_S <= t < end]
+        assert None not in ids, f"{name} was lost in view between searches"
+        assert len(set(ids)) == 1, f"{name} changed ID: {ids}"
+    first = shown[-1][1]
+    assert len({first["A"], first["C"]}) == 2
+
+
+def test_a_new_face_is_picked_up_within_half_a_second_and_a_leaving_one_goes(scene_run):
+    shown, _, _ = scene_run
+    c_seen = min(t for t, ids in shown if "C" in ids)
+    assert 1.0 <= c_seen <= 1.5
+    assert all("B" not in ids for t, ids in shown if t >= 1.5)  # no box stays where B was (ghosts fail run_scene)
+
+
+def test_each_face_is_reclassified_at_the_steady_rate_not_every_frame(scene_run):
+    _, _, classifier = scene_run
+    face_seconds = SECONDS + 1.5 + (SECONDS - 1.0)  # A all along, B until 1.5 s, C from 1.0 s
+    assert classifier.faces == pytest.approx(face_seconds / CLASSIFY_EVERY_S, rel=0.2)  # ~5 a second, not 30
+    assert classifier.faces < face_seconds * FPS / 3
+
+
+def test_real_haar_detector_keeps_ids_through_the_scene():
+    shown, _, _ = run_scene("haar")
+    for name in ("A", "C"):
+        ids = [frame_ids[name] for _, frame_ids in shown if name in frame_ids]
+        assert len(ids) > 0.8 * len([1 for t, _ in shown if (name == "A" or t >= 1.0)])
+        assert id_switches(ids) == 0, f"{name}: {ids}"

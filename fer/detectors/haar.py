@@ -18,14 +18,16 @@ class HaarDetector:
             further than a 4:3 one (320 px wide missed 360 px faces at 1280x720).
         scale_factor: image-pyramid step; larger is faster but may miss faces between scales.
         min_neighbors: overlapping hits a face needs; larger gives fewer false positives.
-        min_face: smallest face side in pixels of the downscaled frame (24 = 48 px in a 640x480 frame).
-    The defaults suit a webcam (2.5x faster than OpenCV's defaults); for small faces in a class
-    photo use a larger short_side, or the MediaPipe full-range detector.
+        min_face: smallest face side in pixels of the downscaled frame (24 = 43 px in a 720p frame).
+    The defaults were chosen on real group photos scaled to 720p (devtools/benchmark.py --groups):
+    16 of 18 faces with one false detection in four photos, where the first release's (240, 1.2, 5)
+    found 9; the misses are turned faces, which the MediaPipe full-range detector finds. A search costs
+    about 3x the old one, which a stream pays only every SEARCH_EVERY_S (faces are followed between).
     """
 
     label = "Haar (OpenCV, default)"
 
-    def __init__(self, short_side: int = 240, scale_factor: float = 1.2, min_neighbors: int = 5,
+    def __init__(self, short_side: int = 400, scale_factor: float = 1.15, min_neighbors: int = 3,
                  min_face: int = 24):
         self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
         if self.cascade.empty():
