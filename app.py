@@ -26,7 +26,6 @@ from fer.live import LiveSession
 from fer.markdown import summary_markdown
 from fer.video import VideoError, annotate_video
 
-DETECTOR_CHOICES = [(detector_label(name), name) for name in DETECTORS]
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
@@ -41,11 +40,14 @@ def pipeline(detector: str) -> Pipeline:
 
 
 def describe(result: FrameResult):
-    """Annotated frame, the largest face's confidences, and a status line."""
+    """Annotated frame, the largest readable face's confidences, and a status line."""
     if not result.faces:
         return result.annotated, None, NO_FACE
-    main = result.main_face
-    return result.annotated, main.confidences(), f"{len(result.faces)} face(s); largest: **{main.label}**"
+    main, small = result.main_face, sum(not face.readable for face in result.faces)
+    count = f"{len(result.faces)} face(s)" + (f", {small} too small to read" if small else "")
+    if main is None:
+        return result.annotated, None, f"{count}: move closer, or use a higher camera resolution."
+    return result.annotated, main.confidences(), f"{count}; largest: **{main.label}**"
 
 
 def analyze(image: np.ndarray | None, detector: str = DEFAULT_DETECTOR):
@@ -166,7 +168,8 @@ def video_tab(detector: gr.Radio) -> None:
 def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
     with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=(600, 3600)) as demo:
         gr.Markdown(INTRO)
-        detector = gr.Radio(DETECTOR_CHOICES, value=default_detector, label="Face detector")
+        choices = [(detector_label(name), name) for name in DETECTORS]  # read now: the registry may have grown
+        detector = gr.Radio(choices, value=default_detector, label="Face detector")
         with gr.Tab("Live"):
             live_tab(detector)
         with gr.Tab("Photo"):

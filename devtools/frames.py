@@ -82,16 +82,6 @@ def noise_frame(seed: int, width: int = 640, height: int = 480) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
-def drifting_face_frames(count: int = 30, width: int = 640, height: int = 480) -> list[np.ndarray]:
-    """One face, half the frame tall, drifting a few pixels left and right: every frame differs."""
-    frames = []
-    for i in range(count):
-        frame = background(width, height)
-        paste_face(frame, height // 2, width // 2 + round(12 * np.sin(2 * np.pi * i / count)), height // 2)
-        frames.append(frame)
-    return frames
-
-
 def moving_face_frames(count: int = 30, width: int = 320, height: int = 240) -> list[np.ndarray]:
     """One face, half the frame tall, sliding from the left edge to the right: a short recorded clip."""
     face_w = round(height // 2 * face_crop().shape[1] / face_crop().shape[0])
@@ -101,4 +91,45 @@ def moving_face_frames(count: int = 30, width: int = 320, height: int = 240) -> 
         frame = background(width, height)
         paste_face(frame, height // 2, left + round((right - left) * i / max(1, count - 1)), height // 2)
         frames.append(frame)
+    return frames
+
+
+STAMP_BITS = 8  # frame numbers 0..255
+STAMP_CELL = 16  # px per bit square: survives JPEG, chroma subsampling and scaling
+
+
+def stamp(frame: np.ndarray, number: int) -> np.ndarray:
+    """Writes `number` into the frame (in place) as STAMP_BITS black/white squares along the top edge, bit 0
+    first, from the left corner and, mirrored, from the right one: readable whether or not a webcam view
+    mirrors the frame (see `read_stamp` and the browser test's JavaScript)."""
+    bits = [(number >> b) & 1 for b in range(STAMP_BITS)]
+    width = frame.shape[1]
+    for b, bit in enumerate(bits):
+        value = 255 if bit else 0
+        frame[:STAMP_CELL, b * STAMP_CELL : (b + 1) * STAMP_CELL] = value
+        frame[:STAMP_CELL, width - (b + 1) * STAMP_CELL : width - b * STAMP_CELL] = value
+    return frame
+
+
+def read_stamp(frame: np.ndarray) -> int:
+    """The number `stamp` wrote, read from the left corner's squares (their centres' brightness)."""
+    centre = STAMP_CELL // 2
+    cells = frame[centre, centre : STAMP_BITS * STAMP_CELL : STAMP_CELL].astype(int)
+    return sum(1 << b for b, pixel in enumerate(cells) if pixel.sum() > 3 * 128)
+
+
+def stamped_faces_frames(count: int, width: int, height: int, faces: int = 1) -> list[np.ndarray]:
+    """`count` frames of 1 face (half the frame tall, drifting left and right) or of `faces` faces in a
+    row below the stamp band, each frame stamped with its index: a fake webcam whose frames can be told apart."""
+    frames = []
+    for i in range(count):
+        frame = background(width, height)
+        drift = round(12 * np.sin(2 * np.pi * i / count))
+        if faces == 1:
+            paste_face(frame, height // 2, width // 2 + drift, height // 2)
+        else:
+            face_h = min(height // 3, round(0.8 * width / faces))
+            for k in range(faces):
+                paste_face(frame, face_h, round((k + 0.5) * width / faces) + drift, height // 2 + (k % 2) * face_h // 3)
+        frames.append(stamp(frame, i))
     return frames

@@ -73,8 +73,9 @@ def wait_until_up(proc: subprocess.Popen, url: str, timeout_s: float = START_TIM
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path, *args: str) -> Iterator[RunningApp]:
-    """Runs `python app.py --port <free port> *args` until the block ends, its output going to `log_path`.
+def running_app(log_path: Path, *args: str, script: Path = ROOT / "app.py") -> Iterator[RunningApp]:
+    """Runs `python app.py --port <free port> *args` (or another `script` taking the same arguments) until
+    the block ends, its output going to `log_path`.
 
     Raises:
         RuntimeError: the app exited or did not answer in time (the message quotes its log).
@@ -84,7 +85,7 @@ def running_app(log_path: Path, *args: str) -> Iterator[RunningApp]:
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     env.pop("GRADIO_SHARE", None)
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args], cwd=ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), *args], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until_up(proc, url)

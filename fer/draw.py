@@ -1,11 +1,12 @@
-"""Draws faces onto a frame: a box and a "label 87%" tag per face, in the emotion's colour."""
+"""Draws faces onto a frame: a box and a "label 87%" tag per face, in the emotion's colour; a face too
+small to read gets a grey box and "too small"."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from fer.config import EMOTION_COLORS
+from fer.config import EMOTION_COLORS, TOO_SMALL, TOO_SMALL_COLOR
 from fer.types import Face
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -18,9 +19,10 @@ def annotate(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:
     thickness = max(2, round(2 * scale))
     font_scale = 0.6 * scale
     for face in faces:
-        box, colour = face.box, EMOTION_COLORS[face.label]
+        box = face.box
+        colour = EMOTION_COLORS[face.label] if face.readable else TOO_SMALL_COLOR
         cv2.rectangle(out, (box.x, box.y), (box.x + box.w, box.y + box.h), colour, thickness, cv2.LINE_AA)
-        tag = f"{face.label} {face.confidence:.0%}"
+        tag = f"{face.label} {face.confidence:.0%}" if face.readable else TOO_SMALL
         if face.track_id is not None:
             tag = f"#{face.track_id} {tag}"
         (text_w, text_h), baseline = cv2.getTextSize(tag, FONT, font_scale, max(1, thickness // 2))

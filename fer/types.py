@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from fer.config import EMOTIONS
+from fer.config import EMOTIONS, MIN_READABLE_FACE_PX
 from fer.preprocess import to_gray
 
 
@@ -118,7 +118,14 @@ class Face:
     track_id: int | None = None  # set by a tracker: the same person keeps the same ID across frames
 
     @property
+    def readable(self) -> bool:
+        """Whether the face is large enough for its expression to be read (MIN_READABLE_FACE_PX); a face
+        that is not is still tracked and counted, but shows and reports no expression."""
+        return min(self.box.w, self.box.h) >= MIN_READABLE_FACE_PX
+
+    @property
     def label(self) -> str:
+        """The top class (meaningful only for a readable face)."""
         return EMOTIONS[int(np.argmax(self.probs))]
 
     @property
@@ -137,8 +144,8 @@ class FrameResult:
 
     @property
     def main_face(self) -> Face | None:
-        """The largest face, the one a single-person view reports on."""
-        return self.faces[0] if self.faces else None
+        """The largest readable face, the one a single-person view reports on."""
+        return next((face for face in self.faces if face.readable), None)
 
 
 class FaceDetector(Protocol):

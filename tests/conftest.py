@@ -28,6 +28,18 @@ def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright for the browser tests (tests/browser_harness.py); skips, or fails in CI, without Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_harness import require_chromium
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        yield playwright
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Closes MediaPipe detectors while the interpreter is whole: left to exit, mediapipe's clean-up prints
     a harmless traceback after pytest's summary line."""

@@ -8,6 +8,7 @@ import pytest
 import fer.types
 from devtools.frames import blank_frame, face_frame
 from fer import EMOTIONS, Box, Face, Pipeline
+from fer.config import MIN_READABLE_FACE_PX, TOO_SMALL_COLOR
 from fer.pipeline import default_classifier
 from tests.helpers import FixedBoxes, inside
 
@@ -168,3 +169,15 @@ def test_a_matrix_subclass_is_read_as_a_plain_array():
 
 def test_pipelines_share_the_shipped_classifier():
     assert Pipeline(FixedBoxes([])).classifier is default_classifier()
+
+
+def test_a_face_too_small_to_read_is_boxed_in_grey_and_not_reported():
+    frame = blank_frame()
+    small, large = Box(20, 20, MIN_READABLE_FACE_PX - 1, MIN_READABLE_FACE_PX - 1), Box(200, 200, 80, 80)
+    result = Pipeline(FixedBoxes([small, large]), classifier=SpyClassifier()).process(frame)
+    assert [face.readable for face in result.faces] == [True, False]  # largest first
+    assert result.main_face is result.faces[0]  # the chart reports the readable face
+    edge = result.annotated[small.y + 5 : small.y + small.h - 5, small.x]  # the small box's left edge
+    assert np.all(edge == TOO_SMALL_COLOR), "a face too small to read is boxed in grey"
+    only_small = Pipeline(FixedBoxes([small]), classifier=SpyClassifier()).process(frame)
+    assert len(only_small.faces) == 1 and only_small.main_face is None

@@ -9,17 +9,22 @@ import pandas as pd
 import pytest
 
 from fer import Box, Face
-from fer.config import EMOTIONS, NUM_CLASSES
+from fer.config import EMOTIONS, MIN_READABLE_FACE_PX, NUM_CLASSES
 from fer.session import CSV_COLUMNS, FaceCsv, SessionLog, SessionStats, Timeline, label_shares
 from tests.helpers import read_rows
 
 HAPPY, SAD, NEUTRAL = (EMOTIONS.index(e) for e in ("happy", "sad", "neutral"))
 
 
-def face(emotion: int, track_id: int | None = 1, x: int = 10) -> Face:
+def face(emotion: int, track_id: int | None = 1, x: int = 10, size: int = 30) -> Face:
     probs = np.full(NUM_CLASSES, 0.05, dtype=np.float32)
     probs[emotion] = 0.7
-    return Face(Box(x, 20, 30, 40), probs, track_id)
+    return Face(Box(x, 20, size, size + 10), probs, track_id)
+
+
+def tiny(track_id: int = 9) -> Face:
+    """A face too small to read, whatever its probabilities say."""
+    return face(HAPPY, track_id, x=300, size=MIN_READABLE_FACE_PX - 4)
 
 
 # --- FaceCsv ---
@@ -80,11 +85,20 @@ def test_closing_deletes_a_temporary_csv_but_keeps_one_the_caller_named(tmp_path
     assert len(read_rows(tmp_path / "faces.csv")) == 1
 
 
+def test_a_face_too_small_to_read_gets_a_row_without_an_expression(tmp_path):
+    table = FaceCsv(tmp_path / "faces.csv")
+    table.write(0.0, 0, [tiny()])
+    row = read_rows(table.path)[0]
+    assert row["label"] == "too small" and row["face_id"] == "9"
+    assert all(row[e] == "" for e in EMOTIONS)
+
+
 # --- Timeline ---
 
-def test_label_shares():
+def test_label_shares_count_readable_faces_only():
     assert label_shares([face(HAPPY), face(HAPPY), face(SAD)])[[HAPPY, SAD]] == pytest.approx([2 / 3, 1 / 3])
-    assert label_shares([]).sum() == 0
+    assert label_shares([face(SAD), tiny(), tiny()])[SAD] == 1
+    assert label_shares([]).sum() == 0 and label_shares([tiny()]).sum() == 0
 
 
 def test_timeline_is_long_form_share_of_visible_faces_per_frame():
@@ -148,6 +162,19 @@ def test_stats_count_faces_and_their_dominant_expression():
     assert sum(share.values()) == pytest.approx(1)
     assert share["neutral"] == pytest.approx(10 * 0.5 / 11)  # per-frame shares, averaged over frames with faces
     assert "not measurements of comprehension, attention" in summary["caveat"]
+
+
+def test_faces_too_small_to_read_count_as_rows_but_not_in_the_mix():
+    stats = SessionStats()
+    stats.add(0.0, [face(SAD, 1), tiny(2)])
+    stats.add(0.1, [tiny(2)])
+    summary = stats.summary()
+    assert summary["rows"] == 3 and summary["max_faces_in_frame"] == 2
+    assert summary["frames_with_faces"] == 1 and summary["expression_share"]["sad"] == 1
+    assert [f["face_id"] for f in summary["faces"]] == [1]
+    timeline = Timeline()
+    timeline.add(0.1, [tiny(2)])
+    assert timeline.to_frame().empty
 
 
 def test_untracked_faces_count_in_the_mix_but_get_no_per_face_record():

@@ -68,6 +68,15 @@ def test_evaluate_reads_the_exported_model(tiny_npz: Path, exported: tuple[Path,
     assert (tmp_path / "confusion_val_tta.png").stat().st_size > 0
 
 
+def test_evaluate_on_shrunk_faces(tiny_npz: Path, exported: tuple[Path, Path], tmp_path: Path) -> None:
+    argv = ["--data", str(tiny_npz), "--model", str(exported[0]), "--face-px", "16", "--out", str(tmp_path)]
+    assert evaluate.main(argv) == 0
+    metrics = json.loads((tmp_path / "metrics_val_16px.json").read_text())
+    assert metrics["face_px"] == 16 and metrics["n"] == 14
+    with pytest.raises(SystemExit):
+        evaluate.parse_args(["--data", "x.npz", "--face-px", "0"])
+
+
 def test_resume_continues_a_finished_run(run: Path, tiny_npz: Path, tmp_path: Path) -> None:
     resumed = shutil.copytree(run, tmp_path / "run")
     best = (resumed / "best.keras").read_bytes()

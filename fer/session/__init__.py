@@ -41,7 +41,8 @@ class SessionLog:
         """Adds one analysed frame.
 
         Args:
-            faces: the frame's faces, normally from a FaceTracker (track_id set, probs smoothed).
+            faces: the frame's faces, normally from a FaceTracker (track_id set, probs smoothed). Faces
+                too small to read get a CSV row marked "too small" and no part in the timeline or stats.
             time_s: seconds from the session's start.
             frame: the frame's index; default: the previous index + 1.
         """

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from fer.config import EMOTIONS
+from fer.config import EMOTIONS, NUM_CLASSES, TOO_SMALL
 from fer.types import Face
 
 CSV_COLUMNS: tuple[str, ...] = ("time_s", "frame", "face_id", "x", "y", "w", "h", *EMOTIONS, "label")
@@ -40,8 +40,11 @@ class FaceCsv:
             for face in faces:
                 box = face.box
                 face_id = "" if face.track_id is None else face.track_id
-                writer.writerow([f"{time_s:.3f}", frame, face_id, box.x, box.y, box.w, box.h,
-                                 *(f"{p:.4f}" for p in face.probs), face.label])
+                if face.readable:
+                    reading = [*(f"{p:.4f}" for p in face.probs), face.label]
+                else:  # no expression is claimed for a face too small to read
+                    reading = [""] * NUM_CLASSES + [TOO_SMALL]
+                writer.writerow([f"{time_s:.3f}", frame, face_id, box.x, box.y, box.w, box.h, *reading])
         self.rows += len(faces)
 
     def close(self) -> None:

@@ -30,8 +30,8 @@ class SessionStats:
 
     def __init__(self):
         self.frames = 0  # analysed frames
-        self.frames_with_faces = 0
-        self.rows = 0  # faces seen over all frames: the face CSV's rows
+        self.frames_with_faces = 0  # frames with a readable face
+        self.rows = 0  # faces seen over all frames, readable or not: the face CSV's rows
         self.max_faces = 0  # most faces in one frame
         self.first_s: float | None = None
         self.last_s: float | None = None
@@ -39,15 +39,17 @@ class SessionStats:
         self._faces: dict[int, _FaceStats] = {}
 
     def add(self, time_s: float, faces: list[Face]) -> None:
-        """Adds one analysed frame; faces without a track_id count in the mix but get no per-face record."""
+        """Adds one analysed frame. Every face counts as a row and towards the most faces at once; only
+        readable ones count in the expression mix, and only tracked readable ones get a per-face record."""
         self.frames += 1
         self.first_s = time_s if self.first_s is None else self.first_s
         self.last_s = time_s
+        self.rows += len(faces)
+        self.max_faces = max(self.max_faces, len(faces))
+        faces = [face for face in faces if face.readable]
         if not faces:
             return
         self.frames_with_faces += 1
-        self.rows += len(faces)
-        self.max_faces = max(self.max_faces, len(faces))
         self._share_sum += label_shares(faces)
         for face in faces:
             if face.track_id is None:

@@ -17,9 +17,10 @@ from fer.types import Face
 
 
 def label_shares(faces: list[Face]) -> np.ndarray:
-    """Share of the faces whose top class is each emotion: float64 (7,) summing to 1 (zeros if no faces)."""
-    counts = np.bincount([int(np.argmax(face.probs)) for face in faces], minlength=NUM_CLASSES)
-    return counts / max(1, len(faces))
+    """Share of the readable faces whose top class is each emotion: float64 (7,) summing to 1 (zeros if
+    none is readable). Faces too small to read have no expression to count."""
+    counts = np.bincount([int(np.argmax(face.probs)) for face in faces if face.readable], minlength=NUM_CLASSES)
+    return counts / max(1, counts.sum())
 
 
 @dataclass
@@ -56,7 +57,8 @@ class Timeline:
         self._frames = 0  # frames with faces added: the point key while _bucket_s is 0
 
     def add(self, time_s: float, faces: list[Face]) -> None:
-        """Adds one analysed frame taken at `time_s` seconds; a frame without faces adds no point."""
+        """Adds one analysed frame taken at `time_s` seconds; a frame without readable faces adds no point."""
+        faces = [face for face in faces if face.readable]
         if not faces:
             return
         self._frames += 1

@@ -1,0 +1,58 @@
+"""The live tab under load, each in a fresh browser and app (so no other stream competes): a 720p webcam
+of seven faces, and a server whose detector is slow.
+
+Prints the frame rate and the webcam-to-screen delay it measures (stamped frames, see browser_harness.py);
+asserts only what must hold on any machine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from devtools.frames import STAMP_BITS, STAMP_CELL, stamped_faces_frames
+from devtools.server import ROOT, running_app
+from tests.browser_harness import (
+    CAMERA_FPS,
+    CAMERA_FRAMES,
+    FPS_WINDOW_S,
+    STAMP_DELAYS,
+    chromium_with_camera,
+    measure_stream,
+    start_live,
+)
+from tests.helpers import write_y4m
+from tests.slow_app import SLOW_DETECTOR_S
+
+
+def test_frame_rate_and_delay_seven_faces_720p(playwright, tmp_path, capsys):
+    """A webcam that sends 1280x720 frames of seven faces."""
+    y4m = write_y4m(tmp_path / "class.y4m", stamped_faces_frames(CAMERA_FRAMES, 1280, 720, faces=7), CAMERA_FPS)
+    with running_app(tmp_path / "app.log") as app, chromium_with_camera(playwright, y4m) as browser:
+        page = start_live(browser, app.url)
+        with capsys.disabled():
+            rate, delays_ms = measure_stream(page, "seven faces, 1280x720")
+        status = page.get_by_test_id("markdown").filter(has_text="face(s)").first.inner_text()
+        page.close()
+    assert rate > 0 and delays_ms
+    assert status.startswith("7 face(s)"), status  # every face of the class is found
+
+
+def test_a_slow_machine_lowers_the_rate_instead_of_queueing_frames(playwright, tmp_path):
+    """With a detector that takes 0.4 s a search, frames come back less often, but each is recent: the
+    browser sends a frame only once the last one is answered, so no backlog builds up."""
+    y4m = write_y4m(tmp_path / "face.y4m", stamped_faces_frames(CAMERA_FRAMES, 640, 480), CAMERA_FPS)
+    slow_app = ROOT / "tests" / "slow_app.py"
+    with running_app(tmp_path / "slow.log", "--detector", "slow", script=slow_app) as app, \
+            chromium_with_camera(playwright, y4m) as browser:
+        page = start_live(browser, app.url)
+        frames, delays = page.evaluate(STAMP_DELAYS, ["Annotated", FPS_WINDOW_S * 1000, STAMP_BITS, STAMP_CELL,
+                                                      CAMERA_FRAMES])
+        page.close()
+    delays_ms = [1000 * d / CAMERA_FPS for d in delays]
+    print(f"\nbrowser, detector slowed to {SLOW_DETECTOR_S} s a search: {frames / FPS_WINDOW_S:.1f} frames/s, "
+          f"delays {[round(d) for d in delays_ms]} ms")
+    assert 0 < frames / FPS_WINDOW_S < CAMERA_FPS / 2  # the rate fell to what the server sustains
+    half = len(delays_ms) // 2
+    assert half >= 2, delays_ms
+    assert np.median(delays_ms[half:]) <= np.median(delays_ms[:half]) + 500  # no queue growing behind it
+    assert max(delays_ms) < 1000 * (SLOW_DETECTOR_S + 1)  # a frame is at most about one search old
