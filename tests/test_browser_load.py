@@ -1,5 +1,6 @@
 """The live tab under load, each in a fresh browser and app (so no other stream competes): a 720p webcam
-of seven faces, and a server whose detector is slow.
+of seven faces, and a server whose detector is slow; and the ceiling, Gradio streaming frames back unchanged
+(tests/identity_app.py), for the same two webcams.
 
 Prints the frame rate and the webcam-to-screen delay it measures (stamped frames, see browser_harness.py);
 asserts only what must hold on any machine.
@@ -8,6 +9,7 @@ asserts only what must hold on any machine.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from devtools.frames import STAMP_BITS, STAMP_CELL, stamped_faces_frames
 from devtools.server import ROOT, running_app
@@ -22,6 +24,21 @@ from tests.browser_harness import (
 )
 from tests.helpers import write_y4m
 from tests.slow_app import SLOW_DETECTOR_S
+
+CAMERAS = {"one face, 640x480": (640, 480, 1), "seven faces, 1280x720": (1280, 720, 7)}
+
+
+@pytest.mark.parametrize("camera", CAMERAS)
+def test_ceiling_gradio_streaming_frames_back_unchanged(playwright, tmp_path, capsys, camera):
+    width, height, faces = CAMERAS[camera]
+    y4m = write_y4m(tmp_path / "camera.y4m", stamped_faces_frames(CAMERA_FRAMES, width, height, faces), CAMERA_FPS)
+    identity = ROOT / "tests" / "identity_app.py"
+    with running_app(tmp_path / "app.log", script=identity) as app, chromium_with_camera(playwright, y4m) as browser:
+        page = start_live(browser, app.url)
+        with capsys.disabled():
+            rate, delays_ms = measure_stream(page, f"CEILING (identity handler), {camera}")
+        page.close()
+    assert rate > 0 and delays_ms
 
 
 def test_frame_rate_and_delay_seven_faces_720p(playwright, tmp_path, capsys):

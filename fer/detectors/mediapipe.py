@@ -42,7 +42,8 @@ class MediaPipeDetector:
         tiles: also search a tiles x tiles grid of overlapping parts of the frame, each as a whole image,
             and merge what they find. The model sees a 1280x720 frame at 192 px wide, where a 70 px face
             is 10 px: a classroom of 30 such faces gave 4-6 of them, 2x2 tiles 26 (devtools/groups.py).
-            The whole frame is still searched, for faces too large for a tile. 1 = no tiles.
+            The whole frame is still searched, for faces too large for a tile. Frames that shrink by 2x or
+            less (640x480 and smaller) are not tiled: their faces keep enough pixels. 1 = no tiles.
     """
 
     label = "MediaPipe short-range"
@@ -74,7 +75,7 @@ class MediaPipeDetector:
     def detect(self, frame: Frame) -> list[Box]:
         """Faces in the frame's RGB image (shrunk first, see `long_side`), and in its tiles (see `tiles`)."""
         boxes = self._detect_rgb(frame.rgb)
-        if self.tiles > 1:
+        if self.tiles > 1 and max(frame.height, frame.width) > 2 * self.long_side:  # shrunk > 2x: faces get small
             for x, y, tile in split_tiles(frame.rgb, self.tiles):
                 boxes += [Box(b.x + x, b.y + y, b.w, b.h, b.score) for b in self._detect_rgb(tile)]
             boxes = merge_duplicates(boxes)
