@@ -29,8 +29,14 @@ from fer.video import VideoError, annotate_video
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
+
 **Privacy:** frames are analysed in memory and never stored; a session's face log is deleted when you
-close the page, unless you download it."""
+close the page, unless you download it.
+
+**EU law:** since 2 February 2025 the EU AI Act (Article 5(1)(f)) prohibits inferring the emotions of people
+in workplaces and education institutions (medical and safety uses excepted): in the EU, do not use this on
+students or employees. Practising your own expressions, or consenting research participants outside those
+settings, remain possible. A notice, not legal advice."""
 NO_FACE = "No face found: face the camera, with light on your face."
 
 

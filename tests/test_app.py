@@ -71,6 +71,14 @@ def test_a_file_that_is_not_an_image_gives_a_clear_error(client, tmp_path):
     assert label["label"] == "happy"
 
 
+def test_the_app_states_the_eu_prohibition_where_a_teacher_reads_first():
+    import app
+
+    assert "Article 5(1)(f)" in app.INTRO and "students or employees" in app.INTRO  # on the page: test_browser
+    readme = (ROOT / "README.md").read_text()
+    assert readme.index("EU AI Act") < readme.index("## Quick start")
+
+
 def test_help_exits_0():
     run = subprocess.run([sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

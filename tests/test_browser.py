@@ -111,6 +111,12 @@ def test_annotated_frames_come_back(live_page):
     assert size == [640, 480]  # the fake webcam's size
 
 
+def test_the_eu_notice_is_on_the_page_above_the_tabs(live_page):
+    notice = live_page.get_by_text("Article 5(1)(f)", exact=False).first
+    expect(notice).to_be_visible()
+    assert notice.bounding_box()["y"] < live_page.get_by_role("tab", name="Live").bounding_box()["y"]
+
+
 def test_label_chart_shows_seven_classes_with_happy_on_top(live_page):
     chart = live_page.locator(".block:visible", has=live_page.get_by_test_id("block-label").get_by_text("Largest face"))
     top = chart.get_by_test_id("label-output-value")
