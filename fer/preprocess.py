@@ -32,11 +32,13 @@ def prepare_faces(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         if faces.ndim != 3:
             raise ValueError(f"faces must have shape (N, H, W), got {faces.shape}")
         crops: Sequence[np.ndarray] = faces
+    elif isinstance(faces, (list, tuple)):
+        crops = faces
     else:
-        crops = list(faces)
+        raise ValueError(f"faces must be a uint8 array (N, H, W) or a list of (H, W) crops, got {type(faces).__name__}")
     batch = np.empty((len(crops), IMG_SIZE, IMG_SIZE, 1), dtype=np.float32)
     for i, crop in enumerate(crops):
-        crop = np.asarray(crop)
+        crop = np.asarray(crop) if isinstance(crop, np.ndarray) else np.asarray(crop, dtype=object)
         if crop.dtype != np.uint8:
             raise ValueError(f"faces must be uint8 grayscale, got {crop.dtype}")
         if crop.ndim != 2 or crop.size == 0:

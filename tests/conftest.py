@@ -7,8 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from fer.config import IMG_SIZE, NUM_CLASSES
+
+# Property-based tests (tests/test_fuzz.py): fixed cases in CI, `--hypothesis-profile deep` for many random ones.
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
 
 # fer.export's TFLite converter needs TensorFlow: pin the Keras backend before any test imports Keras.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -82,16 +82,19 @@ class MediaPipeDetector:
         return boxes
 
     def _detect_rgb(self, rgb: np.ndarray) -> list[Box]:
-        scale = min(1.0, self.long_side / max(rgb.shape[:2]))
-        small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        height, width = rgb.shape[:2]
+        scale = min(1.0, self.long_side / max(height, width))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))  # a 1-px side stays 1 px
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(small))
         with self._lock:
             detections = self._detector.detect(image).detections
+        sx, sy = width / small.shape[1], height / small.shape[0]  # back to the frame's pixels
         boxes = []
         for detection in detections:
             bb = detection.bounding_box
-            x, y, w, h = (round(v / scale) for v in (bb.origin_x, bb.origin_y, bb.width, bb.height))
-            boxes.append(Box(x, y, w, h, detection.categories[0].score))
+            boxes.append(Box(round(bb.origin_x * sx), round(bb.origin_y * sy), round(bb.width * sx),
+                             round(bb.height * sy), detection.categories[0].score))
         return boxes
 
 
