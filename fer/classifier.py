@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,36 @@ from ai_edge_litert.interpreter import Interpreter
 
 from fer.config import CLASSIFIER_THREADS, EMOTIONS, IMG_SIZE, MODEL_PATH, NUM_CLASSES
 from fer.preprocess import prepare_faces
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used; the message is one line naming the file and what to do."""
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (model cards and metrics name the exact weights)."""
+    with Path(path).open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def checksum_path(model: Path) -> Path:
+    """Where a model's expected sha256 is recorded: `emotion.tflite.sha256` beside `emotion.tflite`."""
+    return model.with_name(model.name + ".sha256")
+
+
+def verify_checksum(model: Path) -> None:
+    """Compares a model with the sha256 recorded beside it, if any (`sha256sum` format).
+
+    Raises:
+        ModelError: the file differs from the recorded one (damaged, truncated or replaced).
+    """
+    recorded = checksum_path(model)
+    if not recorded.is_file():
+        return
+    expected = recorded.read_text().split()[0].lower()
+    if file_sha256(model) != expected:
+        raise ModelError(f"{model}: damaged or replaced (its sha256 differs from {recorded.name}); restore it, "
+                         f"e.g. `git checkout -- {model.name}` in its folder, or re-export it with fer.export")
 
 
 class EmotionClassifier:
@@ -31,14 +62,26 @@ class EmotionClassifier:
 
     @classmethod
     def load(cls, path: str | Path | None = None, threads: int = CLASSIFIER_THREADS) -> EmotionClassifier:
-        """Loads a .tflite model (default: the shipped one). Raises FileNotFoundError if missing."""
+        """Loads a .tflite model (default: the shipped one), checked against the sha256 beside it if any.
+
+        Raises:
+            FileNotFoundError: no such file.
+            ModelError: damaged or replaced (checksum), not a TFLite model, or not a 48x48x1 classifier.
+        """
         path = Path(path) if path is not None else MODEL_PATH
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such model file")
-        interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        shape = tuple(interpreter.get_input_details()[0]["shape"][1:])
+        verify_checksum(path)
+        if path.stat().st_size == 0:
+            raise ModelError(f"{path}: empty file, not a TFLite model")
+        try:
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            shape = tuple(interpreter.get_input_details()[0]["shape"][1:])
+        except (ValueError, RuntimeError) as err:  # the runtime's own words, first line only
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ModelError(f"{path}: not a TFLite model this runtime can load ({reason})") from None
         if shape != (IMG_SIZE, IMG_SIZE, 1):
-            raise ValueError(f"{path}: model input is {shape}, expected (48, 48, 1)")
+            raise ModelError(f"{path}: model input is {shape}, expected (48, 48, 1)")
         return cls(interpreter)
 
     def predict_proba(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:

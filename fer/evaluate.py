@@ -11,7 +11,6 @@ folder). TTA (test-time augmentation) averages each face's probabilities with it
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -21,7 +20,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from fer.classifier import EmotionClassifier
+from fer.classifier import EmotionClassifier, file_sha256
 from fer.config import CSV_USAGE, EMOTIONS, MODEL_PATH, NUM_CLASSES, PACKAGE_DIR, SPLITS
 from fer.data import DataError, load_fer2013
 from fer.preprocess import prepare_faces
@@ -109,12 +108,6 @@ def format_report(metrics: dict) -> str:
     for emotion, counts in zip(EMOTIONS, metrics["confusion"], strict=True):
         lines.append(f"{emotion:<10}" + "".join(f"{c:>8d}" for c in counts))
     return "\n".join(lines)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes (model cards and metrics name the exact weights)."""
-    with Path(path).open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _shown_path(path: Path) -> str:

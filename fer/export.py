@@ -19,8 +19,8 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the LiteRT converter needs TensorFlow
 import keras  # noqa: E402
 
+from fer.classifier import checksum_path, file_sha256  # noqa: E402
 from fer.config import MODEL_PATH, WEIGHTS_PATH  # noqa: E402
-from fer.evaluate import file_sha256  # noqa: E402
 from fer.model import load_model_file, save_compact  # noqa: E402
 
 log = logging.getLogger("fer.export")
@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     model = load_model_file(args.model)
     export_tflite(model, args.out, quantize=args.quantize == "int8")
     save_compact(model, args.weights_out)
-    log.info("wrote %s (%.1f MB, sha256 %s)", args.out, args.out.stat().st_size / 1e6, file_sha256(args.out))
+    digest = file_sha256(args.out)
+    checksum_path(args.out).write_text(f"{digest}  {args.out.name}\n")  # EmotionClassifier.load checks it
+    log.info("wrote %s (%.1f MB, sha256 %s)", args.out, args.out.stat().st_size / 1e6, digest)
     return 0
 
 

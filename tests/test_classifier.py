@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import skimage.data
 
-from fer.classifier import EmotionClassifier
-from fer.config import EMOTIONS, NUM_CLASSES
+from fer.classifier import EmotionClassifier, ModelError, checksum_path, file_sha256
+from fer.config import EMOTIONS, MODEL_PATH, NUM_CLASSES
 from fer.preprocess import to_gray
 
 
@@ -77,3 +77,42 @@ def test_smiling_face_is_happy(clf: EmotionClassifier) -> None:
     face = to_gray(skimage.data.astronaut())[60:170, 165:285]  # Eileen Collins' smiling face, 120x110
     probs = clf.predict_proba(face[None])[0]
     assert EMOTIONS[int(probs.argmax())] == "happy", dict(zip(EMOTIONS, probs.round(3), strict=True))
+
+
+def copy_shipped(folder: Path, damage=None, with_checksum: bool = True) -> Path:
+    """The shipped model copied into `folder` (with its recorded sha256), optionally damaged by `damage(bytes)`."""
+    data = MODEL_PATH.read_bytes()
+    model = folder / MODEL_PATH.name
+    model.write_bytes(damage(data) if damage else data)
+    if with_checksum:
+        checksum_path(model).write_text(checksum_path(MODEL_PATH).read_text())
+    return model
+
+
+def test_the_shipped_model_matches_its_recorded_checksum(tmp_path: Path) -> None:
+    assert checksum_path(MODEL_PATH).read_text().split()[0] == file_sha256(MODEL_PATH)
+    assert EmotionClassifier.load(copy_shipped(tmp_path)).predict_proba([np.zeros((48, 48), np.uint8)]).shape == (1, 7)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[: len(data) // 2],  # truncated
+    lambda data: b"",  # emptied
+    lambda data: data[:1000] + bytes(b ^ 0xFF for b in data[1000:1200]) + data[1200:],  # 200 flipped bytes
+], ids=["truncated", "empty", "flipped"])
+def test_a_damaged_model_is_refused_in_one_line_naming_it_and_the_fix(tmp_path: Path, damage) -> None:
+    model = copy_shipped(tmp_path, damage)
+    with pytest.raises(ModelError) as err:
+        EmotionClassifier.load(model)
+    message = str(err.value)
+    assert str(model) in message and "damaged or replaced" in message and "git checkout" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("content", [b"", b"not a model at all" * 100, bytes(range(256)) * 50],
+                         ids=["empty", "text", "random"])
+def test_a_user_model_that_cannot_load_names_its_path(tmp_path: Path, content: bytes) -> None:
+    model = tmp_path / "mine.tflite"  # no recorded checksum: the runtime decides
+    model.write_bytes(content)
+    with pytest.raises(ModelError) as err:
+        EmotionClassifier.load(model)
+    assert str(model) in str(err.value) and "\n" not in str(err.value)
