@@ -14,10 +14,12 @@ import functools
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from fer import FrameResult, Pipeline
 from fer.config import DEFAULT_DETECTOR, EMOTION_COLORS, LIVE_FPS
@@ -37,6 +39,7 @@ close the page, unless you download it.
 in workplaces and education institutions (medical and safety uses excepted): in the EU, do not use this on
 students or employees. Practising your own expressions, or consenting research participants outside those
 settings, remain possible. A notice, not legal advice."""
+EXIF_IMAGE_UNIQUE_ID = 0xA420  # the EXIF tag made for this: a unique ID per image
 NO_FACE = "No face found: face the camera, with light on your face."
 
 
@@ -45,15 +48,30 @@ def pipeline(detector: str) -> Pipeline:
     return Pipeline(detector)
 
 
+def uniquely_tagged(rgb: np.ndarray) -> Image.Image:
+    """The frame as an image carrying a unique ID in its EXIF, so its JPEG bytes differ from every other answer's.
+
+    Gradio stores an output under a name made from its bytes and rewrites that file in place, so identical
+    answers to concurrent requests shared one file that was being rewritten while another client was
+    downloading it ("Too little data for declared Content-Length": 14 of 480 calls failed with 16 clients).
+    """
+    image = Image.fromarray(rgb)
+    exif = Image.Exif()
+    exif[EXIF_IMAGE_UNIQUE_ID] = uuid.uuid4().hex
+    image.info["exif"] = exif.tobytes()
+    return image
+
+
 def describe(result: FrameResult):
     """Annotated frame, the largest readable face's confidences, and a status line."""
+    annotated = uniquely_tagged(result.annotated)
     if not result.faces:
-        return result.annotated, None, NO_FACE
+        return annotated, None, NO_FACE
     main, small = result.main_face, sum(not face.readable for face in result.faces)
     count = f"{len(result.faces)} face(s)" + (f", {small} too small to read" if small else "")
     if main is None:
-        return result.annotated, None, f"{count}: move closer, or use a higher camera resolution."
-    return result.annotated, main.confidences(), f"{count}; largest: **{main.label}**"
+        return annotated, None, f"{count}: move closer, or use a higher camera resolution."
+    return annotated, main.confidences(), f"{count}; largest: **{main.label}**"
 
 
 def analyze(image: np.ndarray | None, detector: str = DEFAULT_DETECTOR):

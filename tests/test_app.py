@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import subprocess
 import sys
 import time
@@ -19,10 +20,14 @@ from tests.helpers import write_png
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    with running_app(log) as app:
-        yield Client(app.url, verbose=False)
+def app_url(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("app") / "app.log") as app:
+        yield app.url
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
 
 
 def predict(client: Client, path, detector: str = "haar"):
@@ -77,6 +82,22 @@ def test_the_app_states_the_eu_prohibition_where_a_teacher_reads_first():
     assert "Article 5(1)(f)" in app.INTRO and "students or employees" in app.INTRO  # on the page: test_browser
     readme = (ROOT / "README.md").read_text()
     assert readme.index("EU AI Act") < readme.index("## Quick start")
+
+
+LOAD_CLIENTS, LOAD_CALLS = 16, 15  # bounded, and only ever on loopback
+
+
+def test_concurrent_clients_lose_no_call_and_get_correct_answers(app_url, tmp_path):
+    """Identical answers once shared one cache file that Gradio rewrote while another client read it."""
+    photo = write_png(tmp_path / "face.png", face_frame()[0])
+
+    def calls(k: int) -> list[str]:
+        one = Client(app_url, verbose=False, download_files=str(tmp_path / f"client{k}"))
+        return [predict(one, photo)[1]["label"] for _ in range(LOAD_CALLS)]
+
+    with concurrent.futures.ThreadPoolExecutor(LOAD_CLIENTS) as pool:
+        labels = [label for answers in pool.map(calls, range(LOAD_CLIENTS)) for label in answers]  # raises on a loss
+    assert labels == ["happy"] * LOAD_CLIENTS * LOAD_CALLS
 
 
 def test_help_exits_0():
