@@ -22,8 +22,9 @@ import numpy as np
 from PIL import Image
 
 from fer import FrameResult, Pipeline
-from fer.config import DEFAULT_DETECTOR, EMOTION_COLORS, LIVE_FPS
+from fer.config import DEFAULT_DETECTOR, EMOTION_COLORS, LIVE_FPS, MAX_QUEUE, MAX_UPLOAD
 from fer.detectors import DETECTORS, detector_label
+from fer.images import read_image
 from fer.live import LiveSession
 from fer.markdown import summary_markdown
 from fer.video import VideoError, annotate_video
@@ -74,14 +75,21 @@ def describe(result: FrameResult):
     return annotated, main.confidences(), f"{count}; largest: **{main.label}**"
 
 
-def analyze(image: np.ndarray | None, detector: str = DEFAULT_DETECTOR):
-    """One photo: annotated image, the largest face's confidences, status (also the /predict API)."""
-    if image is None:
+def analyze(upload: dict | None, detector: str = DEFAULT_DETECTOR):
+    """One photo: annotated image, the largest face's confidences, status (also the /predict API).
+
+    `upload` is Gradio's file record, not yet decoded (the event has preprocess=False): fer.images reads it
+    safely, so an empty, damaged, huge or non-image file gets our one-line message, never Gradio's
+    internal one with the server's path in it.
+    """
+    if not upload or not upload.get("path"):
         raise gr.Error("No image received: upload a photo.")
+    name = Path(upload.get("orig_name") or "the upload").name
     try:
-        return describe(pipeline(detector).process(image))
-    except ValueError as err:
-        raise gr.Error(f"Cannot read this image: {err}") from None
+        rgb = read_image(upload["path"], name=name)
+        return describe(pipeline(detector).process(rgb))
+    except ValueError as err:  # ImageError, or a frame the pipeline refuses
+        raise gr.Error(f"Cannot read this image: {err}", print_exception=False) from None
 
 
 def stream(frame: np.ndarray | None, detector: str, session: LiveSession | None):
@@ -170,7 +178,8 @@ def photo_tab(detector: gr.Radio) -> None:
     with gr.Row():
         photo_chart = gr.Label(num_top_classes=7, label="Largest face")
         photo_status = gr.Markdown()
-    photo.upload(analyze, [photo, detector], [photo_frame, photo_chart, photo_status], api_name="predict")
+    photo.upload(analyze, [photo, detector], [photo_frame, photo_chart, photo_status], api_name="predict",
+                 preprocess=False)  # analyze decodes the file itself, safely
 
 
 def video_tab(detector: gr.Radio) -> None:
@@ -215,7 +224,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     demo = build_ui(args.detector)
-    demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True)
+    demo.queue(max_size=MAX_QUEUE)
+    demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True,
+                max_file_size=MAX_UPLOAD)
     if args.share and not demo.share_url:
         print("Could not create a share link (no internet, or the tunnel is blocked): serving locally only.")
     demo.block_thread()

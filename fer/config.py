@@ -69,6 +69,12 @@ PANEL_REFRESH_S = 1.0  # seconds between redraws of the live timeline and summar
 # Session log (fer/session/): the class's expression mix over time.
 TIMELINE_MAX_POINTS = 500  # past this many, timeline points merge into coarser time buckets
 
+# Limits on what users send (fer/images.py, fer/video.py, app.py): each refusal names its limit.
+MAX_IMAGE_PIXELS = 40_000_000  # a photo larger than this (e.g. 7700x5200) is refused before decoding: ~120 MB as RGB
+MAX_VIDEO_S = 2 * 3600  # a recorded video longer than this is refused when opened (a double lesson fits)
+MAX_UPLOAD = "2gb"  # Gradio refuses larger uploads (max_file_size); a two-hour 720p lecture is about 1 GB
+MAX_QUEUE = 64  # requests waiting for a worker before Gradio answers "queue full"
+
 # Recorded video (fer/video.py).
 VIDEO_DEFAULT_FPS = 25.0  # when a video's header gives no frame rate (FFmpeg's own default)
 VIDEO_CRF = 23  # H.264 quality of the annotated video: lower is better and larger; 23 is x264's default

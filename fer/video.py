@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from fer.config import DEFAULT_DETECTOR, VIDEO_CRF, VIDEO_DEFAULT_FPS, VIDEO_PRESET
+from fer.config import DEFAULT_DETECTOR, MAX_VIDEO_S, VIDEO_CRF, VIDEO_DEFAULT_FPS, VIDEO_PRESET
 from fer.detectors import DETECTORS
 from fer.draw import annotate
 from fer.pipeline import Pipeline
@@ -41,6 +41,11 @@ Progress = Callable[[int, int | None], None]  # (frames done, total frames or No
 
 class VideoError(ValueError):
     """A file that cannot be read as a video; the message is one line naming the file and the problem."""
+
+
+def duration(seconds: float) -> str:
+    """"95 s" or "20 min", as people say a video's length."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -62,10 +67,11 @@ class VideoReader:
         frame_count: frames the container claims (may be approximate); None when unknown.
         width, height: frame size in pixels.
     Raises:
-        VideoError: missing, unreadable, empty, text, or not decodable as video, or no frames.
+        VideoError: missing, unreadable, empty, text, or not decodable as video, no frames, or longer
+            than `max_seconds` (by its header; MAX_VIDEO_S by default).
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, max_seconds: float = MAX_VIDEO_S):
         self.path = Path(path)
         try:
             with self.path.open("rb") as f:
@@ -87,6 +93,10 @@ class VideoReader:
         count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)  # FFmpeg's "no value" shows up as -9.2e18
         self.frame_count = int(count) if math.isfinite(count) and 0 < count < 1e9 else None
         self.height, self.width = bgr.shape[:2]
+        if self.frame_count is not None and self.frame_count / self.fps > max_seconds:
+            self._capture.release()
+            raise VideoError(f"{self.path}: {duration(self.frame_count / self.fps)} long, over the "
+                             f"{duration(max_seconds)} limit: cut it into parts first")
 
     def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
         """Yields (frame index, time in seconds, RGB uint8 (H, W, 3)); the time is the frame's own

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import subprocess
 import sys
 import time
+import urllib.request
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 from PIL import Image
 
 from devtools.frames import blank_frame, face_frame
@@ -20,8 +23,13 @@ from tests.helpers import write_png
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("app") / "app.log") as app:
+def app_log(tmp_path_factory):
+    return tmp_path_factory.mktemp("app") / "app.log"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_log):
+    with running_app(app_log) as app:
         yield app.url
 
 
@@ -67,13 +75,29 @@ def test_no_face(client, tmp_path):
         assert image.size == (640, 480)
 
 
-def test_a_file_that_is_not_an_image_gives_a_clear_error(client, tmp_path):
-    bad = tmp_path / "notes.png"
-    bad.write_text("these are not pixels")
-    with pytest.raises(Exception, match="cannot identify image file"):
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"", "empty file"),
+    (b"these are not pixels\n" * 20, "not an image"),
+    (bytes(range(256)) * 40, "not an image"),
+    (None, "truncated or damaged"),  # the first 400 bytes of a real PNG
+    ("bomb", "12000x12000 pixels is over the 40-megapixel limit"),  # a small PNG declaring that size
+], ids=["empty", "text", "random", "truncated", "pixel-bomb"])
+def test_bad_uploads_get_the_apps_own_message_and_the_app_keeps_serving(client, app_log, tmp_path, content, problem):
+    bad = tmp_path / "holiday.png"
+    if content is None:
+        bad.write_bytes(write_png(tmp_path / "real.png", face_frame()[0]).read_bytes()[:400])
+    elif content == "bomb":
+        Image.new("1", (12000, 12000)).save(bad, optimize=True)
+    else:
+        bad.write_bytes(content)
+    with pytest.raises(AppError) as err:
         predict(client, bad)
+    message = str(err.value)
+    assert f"Cannot read this image: holiday.png: {problem}" in message
+    assert "/tmp" not in message and "gradio" not in message.lower()  # no server path, no internals
     _, label, _ = predict(client, write_png(tmp_path / "face.png", face_frame()[0]))  # still serving
     assert label["label"] == "happy"
+    assert "Traceback" not in app_log.read_text(errors="replace")  # a user's mistake is not a server error
 
 
 def test_the_app_states_the_eu_prohibition_where_a_teacher_reads_first():
@@ -82,6 +106,11 @@ def test_the_app_states_the_eu_prohibition_where_a_teacher_reads_first():
     assert "Article 5(1)(f)" in app.INTRO and "students or employees" in app.INTRO  # on the page: test_browser
     readme = (ROOT / "README.md").read_text()
     assert readme.index("EU AI Act") < readme.index("## Quick start")
+
+
+def test_the_upload_limit_is_set(app_url):
+    with urllib.request.urlopen(app_url + "config", timeout=10) as response:
+        assert json.load(response)["max_file_size"] == 2 * 1024**3  # MAX_UPLOAD, "2gb": Gradio refuses larger
 
 
 LOAD_CLIENTS, LOAD_CALLS = 16, 15  # bounded, and only ever on loopback

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from devtools.frames import moving_face_frames, stamped_faces_frames
+from devtools.frames import face_frame, moving_face_frames, stamped_faces_frames
 from devtools.server import ROOT, running_app
 from fer.config import NUM_CLASSES
 from tests.browser_harness import (
@@ -29,7 +29,7 @@ from tests.browser_harness import (
     open_tab,
     start_live,
 )
-from tests.helpers import write_video, write_y4m
+from tests.helpers import write_png, write_video, write_y4m
 
 VIDEO_TIMEOUT_MS = 120_000  # upload, annotate and encode the test clip on a busy 2-core machine
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
@@ -170,6 +170,22 @@ def test_video_tab_annotates_an_upload(video_page, tmp_path):
     rows = download_csv(video_page, "Faces CSV", tmp_path)
     assert rows and {row["face_id"] for row in rows} == {"1"}  # one face, one ID throughout
     assert Counter(row["label"] for row in rows).most_common(1)[0][0] == "happy"
+
+
+def test_photo_tab_annotates_an_upload_and_explains_a_non_image(browser, app_url, tmp_path):
+    page = open_tab(browser, app_url, "Photo")
+    photo = write_png(tmp_path / "face.png", face_frame()[0])
+    block(page, "Photo").locator("input[type=file]").set_input_files(photo)
+    page.wait_for_function(ANNOTATED_SRC, arg="Annotated", timeout=TIMEOUT_MS)
+    expect(block(page, "Largest face").get_by_test_id("label-output-value")).to_have_text("happy")
+    page.reload()
+    page.get_by_role("tab", name="Photo").click()
+    notes = tmp_path / "notes.png"
+    notes.write_text("these are not pixels")
+    block(page, "Photo").locator("input[type=file]").set_input_files(notes)
+    toast = page.get_by_test_id("toast-body").filter(has_text="Cannot read this image")
+    expect(toast).to_contain_text("notes.png: not an image", timeout=TIMEOUT_MS)
+    page.close()
 
 
 def test_video_tab_explains_a_file_that_is_not_a_video(video_page, tmp_path):

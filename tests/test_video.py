@@ -13,7 +13,7 @@ from fer import Box
 from fer.config import SEARCH_EVERY_S
 from fer.markdown import summary_markdown
 from fer.session import CSV_COLUMNS
-from fer.video import Mp4Writer, VideoError, VideoReader, annotate_video, main
+from fer.video import Mp4Writer, VideoError, VideoReader, annotate_video, duration, main
 from tests.helpers import FixedBoxes, read_rows, write_video
 
 FPS, FRAMES, WIDTH, HEIGHT = 10, 24, 320, 240
@@ -154,6 +154,12 @@ def test_cli_exits_2_with_the_message_and_writes_nothing(tmp_path, caplog):
     assert not out.exists() and not table.exists()
     assert main([str(tmp_path / "missing.mp4"), "--out", str(out)]) == 2
     assert "missing.mp4: cannot read" in caplog.text
+
+
+def test_a_video_over_the_length_limit_is_refused_when_opened(clip):
+    with pytest.raises(VideoError, match=r"clip\.mp4: 2 s long, over the 1 s limit: cut it into parts first"):
+        VideoReader(clip, max_seconds=1)
+    assert duration(95) == "95 s" and duration(7200) == "120 min"
 
 
 def test_output_must_be_mp4(clip, tmp_path):
