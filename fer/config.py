@@ -64,6 +64,7 @@ FOLLOW_MIN_SCORE = 0.6  # normalised correlation a followed face needs; below it
 
 # Live view (app.py, fer/live.py).
 LIVE_FPS = 30  # the most frames per second the live view asks the browser for (see app.py: it adapts)
+LIVE_JPEG_QUALITY = 75  # annotated live frames are sent inline as JPEG (Pillow's default quality)
 PANEL_REFRESH_S = 1.0  # seconds between redraws of the live timeline and summary (each redraw costs the browser)
 
 # Session log (fer/session/): the class's expression mix over time.

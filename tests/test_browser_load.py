@@ -54,6 +54,21 @@ def test_frame_rate_and_delay_seven_faces_720p(playwright, tmp_path, capsys):
     assert status.startswith("7 face(s)"), status  # every face of the class is found
 
 
+def test_live_frames_never_touch_the_servers_disk(playwright, tmp_path, monkeypatch):
+    """Gradio's cache folder (GRADIO_TEMP_DIR, a fresh one here) stays free of frames while a session streams."""
+    cache = tmp_path / "gradio-cache"
+    cache.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))  # running_app passes the environment on
+    y4m = write_y4m(tmp_path / "face.y4m", stamped_faces_frames(CAMERA_FRAMES, 640, 480), CAMERA_FPS)
+    with running_app(tmp_path / "app.log") as app, chromium_with_camera(playwright, y4m) as browser:
+        page = start_live(browser, app.url)
+        frames, _ = page.evaluate(STAMP_DELAYS, ["Annotated", 2000, STAMP_BITS, STAMP_CELL, CAMERA_FRAMES])
+        written = [path.relative_to(cache) for path in cache.rglob("*") if path.is_file()]
+        page.close()
+    assert frames > 5  # frames were streamed ...
+    assert not written, f"files in Gradio's cache during a live session: {written[:5]}"  # ... and none written
+
+
 def test_a_slow_machine_lowers_the_rate_instead_of_queueing_frames(playwright, tmp_path):
     """With a detector that takes 0.4 s a search, frames come back less often, but each is recent: the
     browser sends a frame only once the last one is answered, so no backlog builds up."""
