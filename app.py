@@ -36,8 +36,8 @@ INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
 
-**Privacy:** frames are analysed in memory and never stored; a session's face log is deleted when you
-close the page, unless you download it.
+**Privacy:** live webcam frames are analysed in memory and never stored; a session's face log is deleted
+when you close the page, unless you download it. Uploaded photos and videos are deleted within about an hour.
 
 **EU law:** since 2 February 2025 the EU AI Act (Article 5(1)(f)) prohibits inferring the emotions of people
 in workplaces and education institutions (medical and safety uses excepted): in the EU, do not use this on
