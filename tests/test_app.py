@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -106,6 +107,18 @@ def test_the_app_states_the_eu_prohibition_where_a_teacher_reads_first():
     assert "Article 5(1)(f)" in app.INTRO and "students or employees" in app.INTRO  # on the page: test_browser
     readme = (ROOT / "README.md").read_text()
     assert readme.index("EU AI Act") < readme.index("## Quick start")
+
+
+@pytest.mark.parametrize("path", [
+    "/etc/passwd", "../../../../etc/passwd", "%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/tmp/gradio/../../etc/passwd",
+    "/proc/self/environ", str(ROOT / "app.py"), str(ROOT / "model" / "emotion.tflite"), "//etc/passwd",
+    "%252e%252e%252fetc%252fpasswd", "..\\..\\..\\etc\\passwd",
+], ids=["absolute", "relative", "encoded", "via-cache", "proc", "source", "model", "double-slash", "double-encoded",
+        "backslash"])
+def test_the_file_route_serves_nothing_outside_its_cache(app_url, path):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(app_url + "gradio_api/file=" + path, timeout=10)
+    assert err.value.code == 403
 
 
 def test_the_upload_limit_is_set(app_url):
