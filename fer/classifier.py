@@ -15,6 +15,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from fer.config import CLASSIFIER_THREADS, EMOTIONS, IMG_SIZE, MODEL_PATH, NUM_CLASSES
+from fer.native import quiet_stderr
 from fer.preprocess import prepare_faces
 
 
@@ -75,7 +76,9 @@ class EmotionClassifier:
         if path.stat().st_size == 0:
             raise ModelError(f"{path}: empty file, not a TFLite model")
         try:
-            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            with quiet_stderr():  # the runtime announces its CPU delegate on the first allocation
+                interpreter = Interpreter(model_path=str(path), num_threads=threads)
+                interpreter.allocate_tensors()
             shape = tuple(interpreter.get_input_details()[0]["shape"][1:])
         except (ValueError, RuntimeError) as err:  # the runtime's own words, first line only
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

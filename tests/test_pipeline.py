@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import fer.types
 from devtools.frames import blank_frame, face_frame
+from devtools.server import ROOT
 from fer import EMOTIONS, Box, Face, Pipeline
 from fer.config import MIN_READABLE_FACE_PX, TOO_SMALL_COLOR
 from fer.pipeline import default_classifier
@@ -181,3 +185,16 @@ def test_a_face_too_small_to_read_is_boxed_in_grey_and_not_reported():
     assert np.all(edge == TOO_SMALL_COLOR), "a face too small to read is boxed in grey"
     only_small = Pipeline(FixedBoxes([small]), classifier=SpyClassifier()).process(frame)
     assert len(only_small.faces) == 1 and only_small.main_face is None
+
+
+def test_the_normal_path_prints_nothing(tmp_path):
+    """Loading the model and every detector and analysing a frame leaves stderr and stdout empty: the native
+    libraries' start-up lines (LiteRT, MediaPipe) are dropped (fer.native)."""
+    script = ("import numpy as np\n"
+              "from fer import Pipeline\n"
+              "from fer.detectors import DETECTORS\n"
+              "for name in DETECTORS:\n"
+              "    Pipeline(name).process(np.zeros((480, 640, 3), np.uint8))\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "" and run.stderr == "", run.stderr[-2000:]

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from fer.config import MEDIAPIPE_DIR
+from fer.native import quiet_stderr
 from fer.types import Box, Frame
 
 MODELS = {"short": "face_detection_short_range.tflite", "full": "face_detection_full_range_sparse.tflite"}
@@ -63,7 +64,10 @@ class MediaPipeDetector:
             running_mode=vision.RunningMode.IMAGE,
             min_detection_confidence=min_confidence,
         )
-        self._detector = vision.FaceDetector.create_from_options(options)
+        with quiet_stderr():  # the runtime's start-up lines (~50), and one more on the first detection
+            self._detector = vision.FaceDetector.create_from_options(options)
+            blank = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
+            self._detector.detect(blank)
         self.long_side, self.tiles = long_side, tiles
         self._lock = threading.Lock()  # the task graph is not re-entrant
 
