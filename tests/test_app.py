@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from devtools.frames import blank_frame, face_frame
-from devtools.server import ROOT, running_app
+from devtools.server import ROOT, free_port, running_app, stop, wait_until_up
 from fer import EMOTIONS
 from fer.config import EMOTION_COLORS
 from tests.helpers import write_png
@@ -140,6 +141,25 @@ def test_concurrent_clients_lose_no_call_and_get_correct_answers(app_url, tmp_pa
     with concurrent.futures.ThreadPoolExecutor(LOAD_CLIENTS) as pool:
         labels = [label for answers in pool.map(calls, range(LOAD_CLIENTS)) for label in answers]  # raises on a loss
     assert labels == ["happy"] * LOAD_CLIENTS * LOAD_CALLS
+
+
+def test_ctrl_c_after_every_detector_stops_cleanly(tmp_path):
+    """A teacher stops the app with Ctrl-C after trying every detector: exit 0, no traceback."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(proc, url)
+        photo = write_png(tmp_path / "face.png", face_frame()[0])
+        for detector in ("haar", "mediapipe", "mediapipe-full"):
+            predict(Client(url, verbose=False), photo, detector)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    assert proc.returncode == 0, output[-2000:]
+    assert "Traceback" not in output and "Exception ignored" not in output, output[-2000:]
 
 
 def test_help_exits_0():
