@@ -91,7 +91,7 @@ def uniquely_tagged(rgb: np.ndarray) -> Image.Image:
 
 def describe(result: FrameResult):
     """Annotated frame, the largest readable face's confidences, and a status line."""
-    annotated = uniquely_tagged(result.annotated)
+    annotated = result.annotated
     if not result.faces:
         return annotated, None, NO_FACE
     main, small = result.main_face, sum(not face.readable for face in result.faces)
@@ -113,7 +113,8 @@ def analyze(upload: dict | None, detector: str = DEFAULT_DETECTOR):
     name = Path(upload.get("orig_name") or "the upload").name
     try:
         rgb = read_image(upload["path"], name=name)
-        return describe(pipeline(detector).process(rgb))
+        annotated, *panels = describe(pipeline(detector).process(rgb))
+        return uniquely_tagged(annotated), *panels  # a file answer: its own cache file, see uniquely_tagged
     except ValueError as err:  # ImageError, or a frame the pipeline refuses
         raise gr.Error(f"Cannot read this image: {err}", print_exception=False) from None
 
