@@ -101,7 +101,7 @@ STAMP_CELL = 16  # px per bit square: survives JPEG, chroma subsampling and scal
 def stamp(frame: np.ndarray, number: int) -> np.ndarray:
     """Writes `number` into the frame (in place) as STAMP_BITS black/white squares along the top edge, bit 0
     first, from the left corner and, mirrored, from the right one: readable whether or not a webcam view
-    mirrors the frame (see `read_stamp` and the browser test's JavaScript)."""
+    mirrors the frame (tests/browser_harness.py reads it back in the browser)."""
     bits = [(number >> b) & 1 for b in range(STAMP_BITS)]
     width = frame.shape[1]
     for b, bit in enumerate(bits):
@@ -109,13 +109,6 @@ def stamp(frame: np.ndarray, number: int) -> np.ndarray:
         frame[:STAMP_CELL, b * STAMP_CELL : (b + 1) * STAMP_CELL] = value
         frame[:STAMP_CELL, width - (b + 1) * STAMP_CELL : width - b * STAMP_CELL] = value
     return frame
-
-
-def read_stamp(frame: np.ndarray) -> int:
-    """The number `stamp` wrote, read from the left corner's squares (their centres' brightness)."""
-    centre = STAMP_CELL // 2
-    cells = frame[centre, centre : STAMP_BITS * STAMP_CELL : STAMP_CELL].astype(int)
-    return sum(1 << b for b, pixel in enumerate(cells) if pixel.sum() > 3 * 128)
 
 
 def stamped_faces_frames(count: int, width: int, height: int, faces: int = 1) -> list[np.ndarray]:
