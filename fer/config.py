@@ -29,7 +29,7 @@ DEFAULT_DETECTOR = "haar"
 FACE_MARGIN = 0.1  # widen each detected box by this fraction per side: FER-2013 crops show the whole face
 # A face box narrower than this is "too small" to read: boxed in grey, no label. Its crop (with the margin)
 # is about 29 px; PrivateTest faces shrunk to a 28 px crop and classified as the pipeline does score 63.7%
-# top-1, vs 70.9% at 48 px, 59.2% at 24 px and 48.8% at 20 px (`python -m fer.evaluate --face-px`).
+# top-1, vs 70.9% at 48 px, 59.2% at 24 px and 48.8% at 20 px (`python -m fer.evaluate --degrade size=N`).
 MIN_READABLE_FACE_PX = 24
 CLASSIFIER_THREADS = 2  # TFLite threads for the emotion CNN
 

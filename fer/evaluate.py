@@ -3,6 +3,8 @@
     python -m fer.evaluate --data ../shared/data/fer2013.npz                     # PublicTest, shipped TFLite
     python -m fer.evaluate --data fer2013.csv --split test --tta                 # PrivateTest, flip TTA
     python -m fer.evaluate --data fer2013.npz --model runs/default/emotion.keras
+    python -m fer.evaluate --data fer2013.npz --split test --degrade jpeg=20     # as a congested stream sends them
+    python -m fer.evaluate --data fer2013.npz --split test --degrade size=24     # as a 24-px face in a frame
 
 Writes metrics_<split>[_tta].json and confusion_<split>[_tta].png to --out (default: the model's
 folder). TTA (test-time augmentation) averages each face's probabilities with its mirror image's.
@@ -16,10 +18,10 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
+from fer.augment import DEGRADATIONS
 from fer.classifier import EmotionClassifier, file_sha256
 from fer.config import CSV_USAGE, EMOTIONS, MODEL_PATH, NUM_CLASSES, PACKAGE_DIR, SPLITS
 from fer.data import DataError, load_fer2013
@@ -126,13 +128,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tta", action="store_true", help="average with the horizontally flipped faces")
     parser.add_argument("--batch-size", type=int, default=512, help="faces per model call")
     parser.add_argument("--out", type=Path, default=None, help="folder for the JSON and PNG (default: the model's)")
-    parser.add_argument("--face-px", type=int, default=None,
-                        help="shrink each face to N x N pixels first (area averaging), as a small face in a frame "
-                             "reaches the classifier: how far accuracy holds up with face size")
-    args = parser.parse_args(argv)
-    if args.face_px is not None and args.face_px < 1:
-        parser.error("--face-px must be at least 1")
-    return args
+    parser.add_argument("--degrade", type=parse_degrade, default=None, metavar="NAME=VALUE",
+                        help="degrade every face first, as a webcam or stream would: jpeg=QUALITY (1-100), "
+                             "size=PX (a PX-pixel face enlarged back), gamma=G, blur=SIGMA, noise=SIGMA")
+    return parser.parse_args(argv)
+
+
+def parse_degrade(text: str) -> tuple[str, float]:
+    """"jpeg=20" -> ("jpeg", 20.0), checked against fer.augment.DEGRADATIONS and each one's range."""
+    name, _, value = text.partition("=")
+    if name not in DEGRADATIONS:
+        raise argparse.ArgumentTypeError(f"unknown degradation '{name}' (expected one of {', '.join(DEGRADATIONS)})")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}': expected {name}=NUMBER") from None
+    low, high = {"jpeg": (1, 100), "size": (1, 48)}.get(name, (1e-3, 100))
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"'{text}': {name} must be between {low} and {high}")
+    return name, number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,18 +159,21 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", err)
         return 1
 
-    if args.face_px is not None:
-        x = np.stack([cv2.resize(face, (args.face_px, args.face_px), interpolation=cv2.INTER_AREA) for face in x])
+    degraded = ""
+    if args.degrade is not None:
+        degrade, value = DEGRADATIONS[args.degrade[0]], args.degrade[1]
+        x = np.stack([degrade(face, value) for face in x])
+        degraded = f"{args.degrade[0]}={value:g}"
     y_pred = predict(predictor, x, args.batch_size, tta=args.tta).argmax(axis=1)
     metrics = compute_metrics(y, y_pred)
-    size = f", faces {args.face_px} px" if args.face_px else ""
-    name = f"{SPLIT_NAMES[args.split]} ({args.split}, n={len(y)}{', TTA' if args.tta else ''}{size})"
+    name = f"{SPLIT_NAMES[args.split]} ({args.split}, n={len(y)}{', TTA' if args.tta else ''}" \
+           f"{', ' + degraded if degraded else ''})"
     summary = f"{name}: accuracy {metrics['accuracy']:.2%}, macro recall {metrics['macro_recall']:.2%}"
     print(format_report(metrics), end="\n\n")
 
     out = args.out or args.model.parent
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{args.split}{'_tta' if args.tta else ''}{f'_{args.face_px}px' if args.face_px else ''}"
+    stem = f"{args.split}{'_tta' if args.tta else ''}{'_' + degraded.replace('=', '') if degraded else ''}"
     record = {
         "model": _shown_path(args.model),
         "model_sha256": file_sha256(args.model),
@@ -165,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "split_name": SPLIT_NAMES[args.split],
         "n": len(y),
         "tta": args.tta,
-        "face_px": args.face_px,
+        "degrade": degraded or None,
         "classes": list(EMOTIONS),
         **metrics,
     }

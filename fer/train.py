@@ -31,7 +31,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from fer.augment import augment_batch
+from fer.augment import augment_batch, degrade_batch
 from fer.config import NUM_CLASSES, RUNS_DIR
 from fer.data import load_fer2013, split_off_val
 from fer.evaluate import Predictor, load_predictor, predict_flip_averaged
@@ -63,6 +63,7 @@ class TrainConfig:
     shrink: bool = False  # with --init: keep its strongest channels, narrowed to --widths (fer.model.shrink)
     teacher: str = ""  # distil: targets mix the labels with this model's flip-averaged probabilities
     distill_weight: float = 0.5  # the teacher's share of each target
+    degrade: float = 0.0  # share of training faces given webcam degradations (fer.augment); a teacher sees them clean
     resume: bool = False  # continue from out/backup
     verbose: int = -1  # keras fit verbosity; -1 = progress bar on a terminal, a line per epoch otherwise
 
@@ -101,15 +102,17 @@ class AugmentedBatches(keras.utils.PyDataset):
 
     y is one-hot, or with a `teacher` (knowledge distillation) `distill_weight` of the teacher's
     flip-averaged probabilities for the same augmented faces plus the rest of the one-hot label.
+    A `degrade` share of the faces then goes through a webcam's degradations; the teacher reads
+    them before that, so the student learns to see through JPEG, blur and low resolution.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, weights: dict[int, float], batch_size: int, seed: int,
-                 teacher: Predictor | None = None, distill_weight: float = 0.5):
+                 teacher: Predictor | None = None, distill_weight: float = 0.5, degrade: float = 0.0):
         super().__init__(workers=min(8, os.cpu_count() or 1), use_multiprocessing=False)
         self.x, self.y_onehot = x, keras.utils.to_categorical(y, NUM_CLASSES)
         self.sample_weight = np.array([weights[label] for label in range(NUM_CLASSES)], np.float32)[y]
         self.batch_size, self.seed, self.epoch = batch_size, seed, 0
-        self.teacher, self.distill_weight = teacher, distill_weight
+        self.teacher, self.distill_weight, self.degrade = teacher, distill_weight, degrade
         self.order = np.random.default_rng((seed, 0)).permutation(len(x))
 
     def __len__(self) -> int:
@@ -122,6 +125,8 @@ class AugmentedBatches(keras.utils.PyDataset):
         if self.teacher is not None:
             soft = predict_flip_averaged(self.teacher, np.rint(faces).astype(np.uint8))
             y = (1 - self.distill_weight) * y + self.distill_weight * soft
+        if self.degrade > 0:
+            faces = degrade_batch(np.rint(faces).astype(np.uint8), rng, self.degrade).astype(np.float32)
         return faces[..., None], y, self.sample_weight[idx]
 
     def on_epoch_end(self) -> None:
@@ -186,7 +191,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> None:
     data = load_splits(cfg)
     weights = class_weights(data["train"][1], cfg.class_weight_power)
     teacher = load_predictor(Path(cfg.teacher)) if cfg.teacher else None
-    train_batches = AugmentedBatches(*data["train"], weights, cfg.batch_size, cfg.seed, teacher, cfg.distill_weight)
+    train_batches = AugmentedBatches(*data["train"], weights, cfg.batch_size, cfg.seed, teacher, cfg.distill_weight,
+                                     cfg.degrade)
     x_val, y_val = data["val"][0][..., None].astype(np.float32), data["val"][1]
     log.info("train %d, PublicTest %d, class weights %s", len(train_batches.x), len(x_val),
              {k: round(v, 2) for k, v in weights.items()})

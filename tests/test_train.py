@@ -68,13 +68,18 @@ def test_evaluate_reads_the_exported_model(tiny_npz: Path, exported: tuple[Path,
     assert (tmp_path / "confusion_val_tta.png").stat().st_size > 0
 
 
-def test_evaluate_on_shrunk_faces(tiny_npz: Path, exported: tuple[Path, Path], tmp_path: Path) -> None:
-    argv = ["--data", str(tiny_npz), "--model", str(exported[0]), "--face-px", "16", "--out", str(tmp_path)]
+@pytest.mark.parametrize("degrade", ["size=16", "jpeg=20", "gamma=0.4"])
+def test_evaluate_on_degraded_faces(degrade: str, tiny_npz: Path, exported: tuple[Path, Path], tmp_path: Path) -> None:
+    argv = ["--data", str(tiny_npz), "--model", str(exported[0]), "--degrade", degrade, "--out", str(tmp_path)]
     assert evaluate.main(argv) == 0
-    metrics = json.loads((tmp_path / "metrics_val_16px.json").read_text())
-    assert metrics["face_px"] == 16 and metrics["n"] == 14
+    metrics = json.loads((tmp_path / f"metrics_val_{degrade.replace('=', '')}.json").read_text())
+    assert metrics["degrade"] == degrade and metrics["n"] == 14
+
+
+@pytest.mark.parametrize("degrade", ["size=0", "size=49", "jpeg=101", "sharpen=2", "jpeg=high", "jpeg"])
+def test_evaluate_refuses_unknown_or_out_of_range_degradations(degrade: str) -> None:
     with pytest.raises(SystemExit):
-        evaluate.parse_args(["--data", "x.npz", "--face-px", "0"])
+        evaluate.parse_args(["--data", "x.npz", "--degrade", degrade])
 
 
 def test_resume_continues_a_finished_run(run: Path, tiny_npz: Path, tmp_path: Path) -> None:
@@ -143,6 +148,23 @@ def test_distillation_targets_mix_the_teacher_and_the_label() -> None:
     np.testing.assert_array_equal(seen[1], seen[0][:, :, ::-1])
 
 
+def test_degraded_faces_train_the_student_while_the_teacher_reads_them_clean() -> None:
+    x = np.random.default_rng(0).integers(0, 256, (8, 48, 48), dtype=np.uint8)
+    y = np.arange(8) % NUM_CLASSES
+    seen = []
+
+    def teacher(faces: np.ndarray) -> np.ndarray:
+        seen.append(faces)
+        return np.full((len(faces), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+
+    weights = {label: 1.0 for label in range(NUM_CLASSES)}
+    clean = train.AugmentedBatches(x, y, weights, batch_size=8, seed=0)[0][0]
+    degraded = train.AugmentedBatches(x, y, weights, batch_size=8, seed=0, teacher=teacher, degrade=1.0)[0][0]
+    assert degraded.shape == clean.shape and degraded.dtype == np.float32
+    np.testing.assert_array_equal(seen[0], np.rint(clean[..., 0]).astype(np.uint8))  # the teacher: clean faces
+    assert (np.abs(degraded - np.rint(clean)).max(axis=(1, 2, 3)) > 0).mean() >= 0.5  # the student: degraded
+
+
 def test_shrink_without_init_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         train.parse_args(["--data", "fer2013.csv", "--shrink"])
@@ -152,7 +174,7 @@ def test_shrink_without_init_is_a_usage_error(capsys: pytest.CaptureFixture[str]
 def test_shrink_and_distil_from_the_command_line(tiny_npz: Path, exported: tuple[Path, Path], tmp_path: Path) -> None:
     tflite, weights = exported
     argv = ["--data", str(tiny_npz), "--out", str(tmp_path), *TINY, "--init", str(weights), "--shrink",
-            "--widths", "2", "4", "--teacher", str(tflite)]
+            "--widths", "2", "4", "--teacher", str(tflite), "--degrade", "0.5"]
     assert train.main(argv) == 0
     student = load_model_file(tmp_path / "emotion.keras")
     assert [student.get_layer(f"s{s}c1_conv").filters for s in (1, 2)] == [2, 4]
