@@ -3,6 +3,7 @@
     python app.py                       # http://127.0.0.1:7860
     python app.py --share               # also a public link for a class (or GRADIO_SHARE=1)
     python app.py --port 8000 --detector mediapipe
+    python app.py --aggregate-only      # only the class's expression mix ever leaves the server
 
 UI wiring only: all the work happens in the `fer` library.
 """
@@ -14,37 +15,72 @@ import base64
 import functools
 import io
 import os
-import shutil
+import signal
 import tempfile
-import uuid
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 from gradio.data_classes import ImageData
+from gradio.utils import get_upload_folder
 from PIL import Image
 
 from fer import FrameResult, Pipeline
-from fer.config import DEFAULT_DETECTOR, EMOTION_COLORS, LIVE_FPS, LIVE_JPEG_QUALITY, MAX_QUEUE, MAX_UPLOAD
+from fer.config import (
+    AGGREGATE_MIN_FACES,
+    DEFAULT_DETECTOR,
+    EMOTION_COLORS,
+    EMOTIONS,
+    FORGET_AFTER_S,
+    LIVE_CONCURRENCY,
+    LIVE_FPS,
+    LIVE_JPEG_QUALITY,
+    MAX_QUEUE,
+    MAX_UPLOAD,
+    PHOTO_CONCURRENCY,
+    SWEEP_EVERY_S,
+    VIDEO_CONCURRENCY,
+)
 from fer.detectors import DETECTORS, detector_label
 from fer.images import read_image
 from fer.live import LiveSession
 from fer.markdown import summary_markdown
+from fer.session import anonymous_crowd, label_shares
+from fer.session.files import SessionFiles
 from fer.video import VideoError, annotate_video
 
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
 
-**Privacy:** live webcam frames are analysed in memory and never stored; a session's face log is deleted
-when you close the page, unless you download it. Uploaded photos and videos are deleted within about an hour.
+**Privacy:** live webcam frames are analysed in memory and never stored. Your uploads, results and face log
+are deleted when you close this page (download what you want to keep first), after {forget_min} minutes
+unused, and when the server stops.
 
 **EU law:** since 2 February 2025 the EU AI Act (Article 5(1)(f)) prohibits inferring the emotions of people
 in workplaces and education institutions (medical and safety uses excepted): in the EU, do not use this on
 students or employees. Practising your own expressions, or consenting research participants outside those
 settings, remain possible. A notice, not legal advice."""
-EXIF_IMAGE_UNIQUE_ID = 0xA420  # the EXIF tag made for this: a unique ID per image
 NO_FACE = "No face found: face the camera, with light on your face."
+PHOTO_JPEG_QUALITY = 90
+
+AGGREGATE_LABEL = "Aggregate only: show the class's expression mix, never an individual face"
+TOO_FEW = (f"Aggregate only: fewer than {AGGREGATE_MIN_FACES} readable faces in view, so nothing is shown "
+           "(no single person's expression can be read out).")
+
+# Set by build_ui: this server's per-viewer folders (uploads, annotated photos and videos, CSVs), and
+# whether aggregate-only mode is forced for every viewer and API call (--aggregate-only).
+session_files: SessionFiles | None = None
+aggregate_forced = False
+
+
+class ViewerLeft(Exception):
+    """The viewer's session ended while their video was being annotated."""
+
+
+def viewer(request: gr.Request | None) -> str:
+    """The session a request belongs to (a browser tab, or one gradio_client Client)."""
+    return (request.session_hash if request is not None else None) or "anonymous"
 
 
 @functools.cache
@@ -75,18 +111,16 @@ def inline_image(**kwargs) -> gr.Image:
     return image
 
 
-def uniquely_tagged(rgb: np.ndarray) -> Image.Image:
-    """The frame as an image carrying a unique ID in its EXIF, so its JPEG bytes differ from every other answer's.
+def save_answer(rgb: np.ndarray, session: str) -> str:
+    """The annotated photo as a JPEG of its own in the viewer's folder, which Gradio serves without copying.
 
-    Gradio stores an output under a name made from its bytes and rewrites that file in place, so identical
-    answers to concurrent requests shared one file that was being rewritten while another client was
-    downloading it ("Too little data for declared Content-Length": 14 of 480 calls failed with 16 clients).
+    Its own file per answer: Gradio names the files it writes by their bytes and rewrites them in place, so
+    identical answers to concurrent requests once shared a file that was rewritten while another client
+    downloaded it ("Too little data for declared Content-Length": 14 of 480 calls failed with 16 clients).
     """
-    image = Image.fromarray(rgb)
-    exif = Image.Exif()
-    exif[EXIF_IMAGE_UNIQUE_ID] = uuid.uuid4().hex
-    image.info["exif"] = exif.tobytes()
-    return image
+    path = session_files.new_file(session, ".jpg")
+    Image.fromarray(rgb).save(path, "JPEG", quality=PHOTO_JPEG_QUALITY)
+    return str(path)
 
 
 def describe(result: FrameResult):
@@ -98,41 +132,78 @@ def describe(result: FrameResult):
     count = f"{len(result.faces)} face(s)" + (f", {small} too small to read" if small else "")
     if main is None:
         return annotated, None, f"{count}: move closer, or use a higher camera resolution."
-    return annotated, main.confidences(), f"{count}; largest: **{main.label}**"
+    label = f"? (unsure, top guess {main.label} {main.confidence:.0%})" if main.unsure else main.label
+    return annotated, main.confidences(), f"{count}; largest: **{label}**"
 
 
-def analyze(upload: dict | None, detector: str = DEFAULT_DETECTOR):
+def describe_crowd(result: FrameResult):
+    """Aggregate-only answer: no frame, the readable faces' class mix (when there are enough), a status line."""
+    crowd = anonymous_crowd(result.faces)
+    if not crowd:
+        return None, None, TOO_FEW
+    mix = dict(zip(EMOTIONS, map(float, label_shares(crowd)), strict=True))
+    return None, mix, f"Class mix of {len(crowd)} readable faces (aggregate only: no individual is shown)"
+
+
+def aggregate_mode(requested: bool | None) -> bool:
+    """Aggregate-only for this call: the viewer's toggle, or always when the server was started with it."""
+    return aggregate_forced or bool(requested)
+
+
+def analyze(upload: dict | None, detector: str = DEFAULT_DETECTOR, aggregate: bool = False,
+            request: gr.Request = None):
     """One photo: annotated image, the largest face's confidences, status (also the /predict API).
 
     `upload` is Gradio's file record, not yet decoded (the event has preprocess=False): fer.images reads it
     safely, so an empty, damaged, huge or non-image file gets our one-line message, never Gradio's
-    internal one with the server's path in it.
+    internal one with the server's path in it. The upload and the answer go with the viewer's session.
     """
     if not upload or not upload.get("path"):
         raise gr.Error("No image received: upload a photo.")
+    session = viewer(request)
+    session_files.adopt(session, upload["path"])  # Gradio checked it is one of its uploads
     name = Path(upload.get("orig_name") or "the upload").name
     try:
         rgb = read_image(upload["path"], name=name)
-        annotated, *panels = describe(pipeline(detector).process(rgb))
-        return uniquely_tagged(annotated), *panels  # a file answer: its own cache file, see uniquely_tagged
+        result = pipeline(detector).process(rgb)
+        if aggregate_mode(aggregate):
+            return describe_crowd(result)
+        annotated, *panels = describe(result)
+        return save_answer(annotated, session), *panels
     except ValueError as err:  # ImageError, or a frame the pipeline refuses
         raise gr.Error(f"Cannot read this image: {err}", print_exception=False) from None
 
 
-def stream(frame: np.ndarray | None, detector: str, session: LiveSession | None):
-    """One webcam frame of a live session; the timeline and summary refresh about once a second."""
+def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: LiveSession | None,
+           request: gr.Request = None):
+    """One webcam frame of a live session; the timeline and summary refresh about once a second.
+
+    Turning aggregate-only on or off starts a new session, so a log never mixes the two.
+    """
     if frame is None:
         return gr.skip()
-    session = session or LiveSession()
-    outputs = describe(session.process(pipeline(detector), frame))
+    aggregate = aggregate_mode(aggregate)
+    if session is None or session.aggregate_only != aggregate:
+        end_session(session)
+        session = LiveSession(csv_dir=session_files.folder(viewer(request)), aggregate_only=aggregate)
+    result = session.process(pipeline(detector), frame)
+    outputs = describe_crowd(result) if aggregate else describe(result)
     if not session.refresh_due():
         return *outputs, gr.skip(), gr.skip(), session
     return *outputs, session.log.timeline.to_frame(), summary_markdown(session.log.stats.summary()), session
 
 
-def session_csv(session: LiveSession | None) -> str | None:
-    """The live session's CSV so far, for download; None before any face was recorded."""
-    path = session.log.csv.path if session is not None else None
+def session_csv(session: LiveSession | None, request: gr.Request = None) -> str | None:
+    """The live session's CSV so far, for download; None before any face was recorded. In aggregate-only
+    mode, the class-mix timeline instead (one row per point, a column per expression)."""
+    if session is None:
+        return None
+    if session.aggregate_only:
+        path = session_files.new_file(viewer(request), ".csv")
+        mix = session.log.timeline.to_frame().pivot(index="time_s", columns="emotion", values="share")
+        mix.reindex(columns=list(EMOTIONS)).to_csv(path, float_format="%.4f")
+        return str(path)
+    path = session.log.csv.path
     return str(path) if path is not None else None
 
 
@@ -141,30 +212,46 @@ def end_session(session: LiveSession | None) -> None:
         session.close()
 
 
+def viewer_left(request: gr.Request = None) -> None:
+    """The page was closed: the viewer's uploads, results and face log are deleted now."""
+    session_files.end(viewer(request))
+
+
 def new_session(session: LiveSession | None):
     if session is not None:
         session.restart()
     return None, None, "", None
 
 
-def annotate_upload(video: str | None, detector: str, every: int, workdir: str | None,
+def annotate_upload(video: str | None, detector: str, every: int, aggregate: bool = False,
+                    request: gr.Request = None,
                     progress=gr.Progress()):  # noqa: B008 (Gradio injects progress through this default)
-    """A recorded video: annotated MP4, face CSV, timeline, summary, and the session's work folder."""
+    """A recorded video: annotated MP4, face CSV, timeline and summary, in the viewer's folder; in
+    aggregate-only mode only the timeline and summary, and nothing per face is written at all.
+
+    Stops, leaving no partial output, if the viewer leaves before it is done.
+    """
     if not video:
         raise gr.Error("No video received: upload one first.")
-    workdir = workdir or tempfile.mkdtemp(prefix="fer-video-")
-    out = Path(tempfile.mkdtemp(dir=workdir))
+    session = viewer(request)
+    session_files.adopt(session, video)
+    out = session_files.new_file(session, "")  # a folder of its own: the files keep readable names
+
+    def report(done: int, total: int | None) -> None:
+        if not session_files.touch(session):
+            raise ViewerLeft
+        progress((done, total), unit="frames")
+
+    aggregate = aggregate_mode(aggregate)
+    outputs = (None, None) if aggregate else (out / "annotated.mp4", out / "faces.csv")
     try:
-        result = annotate_video(video, out / "annotated.mp4", out / "faces.csv", detector, int(every),
-                                progress=lambda done, total: progress((done, total), unit="frames"))
+        result = annotate_video(video, *outputs, detector, int(every), report, aggregate_only=aggregate)
     except VideoError as err:  # name the file as the user knows it, not by its upload path
         raise gr.Error(f"Cannot read this video: {str(err).replace(video, Path(video).name)}") from None
-    return str(result.video), str(result.csv), result.timeline, summary_markdown(result.summary), workdir
-
-
-def remove_workdir(workdir: str | None) -> None:
-    if workdir is not None:
-        shutil.rmtree(workdir, ignore_errors=True)
+    except ViewerLeft:
+        return gr.skip()
+    files = [None if path is None else str(path) for path in (result.video, result.csv)]
+    return *files, result.timeline, summary_markdown(result.summary)
 
 
 def timeline_plot() -> gr.LinePlot:
@@ -174,7 +261,7 @@ def timeline_plot() -> gr.LinePlot:
                        y_title="share of faces", label="Class expression mix")
 
 
-def live_tab(detector: gr.Radio) -> None:
+def live_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
     """Webcam in, annotated frames out, plus the session's chart, timeline, summary and CSV."""
     session = gr.State(None, delete_callback=end_session)  # per browser session
     with gr.Row():
@@ -189,15 +276,18 @@ def live_tab(detector: gr.Radio) -> None:
         export = gr.Button("Download this session's CSV")
         reset = gr.Button("Start a new session")
     live_csv = gr.File(label="Session CSV (one row per face per frame)")
-    webcam.stream(stream, [webcam, detector, session],
+    webcam.stream(stream, [webcam, detector, aggregate, session],
                   [live_frame, live_chart, live_status, live_timeline, live_summary, session],
-                  stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=8, api_visibility="private",
+                  stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=LIVE_CONCURRENCY,
+                  api_visibility="private",
                   show_progress="hidden")  # a stream never ends: no timers, no faded outputs
     export.click(session_csv, session, live_csv, api_visibility="private")
+    aggregate.change(new_session, session, [live_timeline, live_chart, live_summary, live_csv],
+                     api_visibility="private")
     reset.click(new_session, session, [live_timeline, live_chart, live_summary, live_csv], api_visibility="private")
 
 
-def photo_tab(detector: gr.Radio) -> None:
+def photo_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
     """One photo in, annotated photo and chart out; also the /predict API."""
     with gr.Row():
         photo = gr.Image(sources=["upload", "clipboard"], type="numpy", label="Photo")
@@ -205,13 +295,12 @@ def photo_tab(detector: gr.Radio) -> None:
     with gr.Row():
         photo_chart = gr.Label(num_top_classes=7, label="Largest face")
         photo_status = gr.Markdown()
-    photo.upload(analyze, [photo, detector], [photo_frame, photo_chart, photo_status], api_name="predict",
-                 preprocess=False)  # analyze decodes the file itself, safely
+    photo.upload(analyze, [photo, detector, aggregate], [photo_frame, photo_chart, photo_status], api_name="predict",
+                 preprocess=False, concurrency_limit=PHOTO_CONCURRENCY)  # analyze decodes the file itself, safely
 
 
-def video_tab(detector: gr.Radio) -> None:
+def video_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
     """A recorded video in; annotated video, CSV, timeline and summary out; also /annotate_video."""
-    workdir = gr.State(None, delete_callback=remove_workdir)  # this session's outputs
     gr.Markdown("Any video format FFmpeg reads works, even one your browser cannot preview.")
     with gr.Row():
         video_in = gr.Video(sources=["upload"], label="Recorded video")
@@ -221,22 +310,51 @@ def video_tab(detector: gr.Radio) -> None:
     video_csv = gr.File(label="Faces CSV (time_s from the video's timestamps)")
     video_timeline = timeline_plot()
     video_summary = gr.Markdown()
-    run.click(annotate_upload, [video_in, detector, every, workdir],
-              [video_out, video_csv, video_timeline, video_summary, workdir], api_name="annotate_video")
+    run.click(annotate_upload, [video_in, detector, every, aggregate],
+              [video_out, video_csv, video_timeline, video_summary], api_name="annotate_video",
+              concurrency_limit=VIDEO_CONCURRENCY)
 
 
-def build_ui(default_detector: str = DEFAULT_DETECTOR) -> gr.Blocks:
-    with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=(600, 3600)) as demo:
-        gr.Markdown(INTRO)
+def build_ui(default_detector: str = DEFAULT_DETECTOR, forget_after_s: float = FORGET_AFTER_S,
+             aggregate_only: bool = False) -> gr.Blocks:
+    """The app; its viewers' files live in a new folder inside Gradio's cache until they leave, go
+    `forget_after_s` unused, or the server stops (`close_ui`). `aggregate_only` forces that mode on
+    every viewer and API call."""
+    global session_files, aggregate_forced
+    aggregate_forced = aggregate_only
+    cache = Path(get_upload_folder())
+    cache.mkdir(parents=True, exist_ok=True)
+    session_files = SessionFiles(tempfile.mkdtemp(prefix="fer-", dir=cache), forget_after_s)
+    session_files.sweep_every(min(SWEEP_EVERY_S, forget_after_s))
+    sweep = (max(1, int(min(SWEEP_EVERY_S, forget_after_s))), max(1, int(forget_after_s)))
+    with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=sweep) as demo:
+        gr.Markdown(INTRO.format(forget_min=f"{forget_after_s / 60:g}"))
         choices = [(detector_label(name), name) for name in DETECTORS]  # read now: the registry may have grown
         detector = gr.Radio(choices, value=default_detector, label="Face detector")
+        aggregate = gr.Checkbox(aggregate_only, label=AGGREGATE_LABEL, interactive=not aggregate_only,
+                                info="Set by the server for everyone" if aggregate_only else None)
         with gr.Tab("Live"):
-            live_tab(detector)
+            live_tab(detector, aggregate)
         with gr.Tab("Photo"):
-            photo_tab(detector)
+            photo_tab(detector, aggregate)
         with gr.Tab("Video"):
-            video_tab(detector)
+            video_tab(detector, aggregate)
+        demo.unload(viewer_left)
     return demo
+
+
+def close_ui() -> None:
+    """Deletes every viewer's files (Gradio deletes its own cache files as it stops)."""
+    if session_files is not None:
+        session_files.close()
+
+
+def stop_on_sigterm() -> None:
+    """Makes SIGTERM (docker stop, systemd, a Space restarting) stop the app as Ctrl-C does, cleanup included."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -245,18 +363,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="create a public share link (also GRADIO_SHARE=1)")
     parser.add_argument("--port", type=int, default=int(os.getenv("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--detector", choices=list(DETECTORS), default=DEFAULT_DETECTOR)
-    return parser.parse_args(argv)
+    parser.add_argument("--aggregate-only", action="store_true",
+                        help="only the class's expression mix leaves the server: no boxes, IDs or per-face rows, "
+                             f"and nothing while fewer than {AGGREGATE_MIN_FACES} faces are readable")
+    parser.add_argument("--forget-after", type=float, default=FORGET_AFTER_S, metavar="SECONDS",
+                        help="delete a session's uploads and results after this long unused (default %(default)g; "
+                             "they also go when the page closes and when the server stops)")
+    args = parser.parse_args(argv)
+    if args.forget_after <= 0:
+        parser.error("--forget-after must be positive")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    demo = build_ui(args.detector)
+    stop_on_sigterm()
+    demo = build_ui(args.detector, args.forget_after, args.aggregate_only)
     demo.queue(max_size=MAX_QUEUE)
-    demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True,
-                max_file_size=MAX_UPLOAD)
-    if args.share and not demo.share_url:
-        print("Could not create a share link (no internet, or the tunnel is blocked): serving locally only.")
-    demo.block_thread()
+    try:
+        demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True,
+                    max_file_size=MAX_UPLOAD)
+        if args.share and not demo.share_url:
+            print("Could not create a share link (no internet, or the tunnel is blocked): serving locally only.")
+        demo.block_thread()  # returns on Ctrl-C or SIGTERM, after closing the server
+    finally:
+        close_ui()
     return 0
 
 

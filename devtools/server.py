@@ -73,16 +73,17 @@ def wait_until_up(proc: subprocess.Popen, url: str, timeout_s: float = START_TIM
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path, *args: str, script: Path = ROOT / "app.py") -> Iterator[RunningApp]:
+def running_app(log_path: Path, *args: str, script: Path = ROOT / "app.py",
+                env: dict[str, str] | None = None) -> Iterator[RunningApp]:
     """Runs `python app.py --port <free port> *args` (or another `script` taking the same arguments) until
-    the block ends, its output going to `log_path`.
+    the block ends, its output going to `log_path`; `env` adds to the environment.
 
     Raises:
         RuntimeError: the app exited or did not answer in time (the message quotes its log).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("GRADIO_SHARE", None)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), *args], cwd=ROOT, env=env,

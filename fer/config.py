@@ -35,6 +35,12 @@ CLASSIFIER_THREADS = 2  # TFLite threads for the emotion CNN
 
 TOO_SMALL = "too small"  # what a face too small to read shows instead of an expression (boxes, CSV label)
 TOO_SMALL_COLOR = (128, 128, 128)  # RGB grey
+# A readable face whose top probability is below this is "unsure": boxed with "?" instead of a word, and
+# labelled "unsure" in the CSV (its probabilities kept). Chosen on PublicTest by `fer.evaluate`: below it
+# the model is right less often than wrong (model/README.md has the table).
+UNSURE_BELOW = 0.40
+UNSURE = "unsure"
+UNSURE_COLOR = (200, 200, 200)  # RGB light grey
 
 # Annotation colours (RGB), one per emotion, in EMOTIONS order.
 EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
@@ -68,6 +74,7 @@ LIVE_JPEG_QUALITY = 75  # annotated live frames are sent inline as JPEG (Pillow'
 PANEL_REFRESH_S = 1.0  # seconds between redraws of the live timeline and summary (each redraw costs the browser)
 
 # Session log (fer/session/): the class's expression mix over time.
+AGGREGATE_MIN_FACES = 3  # aggregate-only mode shows a class mix only when at least this many faces are readable
 TIMELINE_MAX_POINTS = 500  # past this many, timeline points merge into coarser time buckets
 
 # Limits on what users send (fer/images.py, fer/video.py, app.py): each refusal names its limit.
@@ -75,6 +82,15 @@ MAX_IMAGE_PIXELS = 40_000_000  # a photo larger than this (e.g. 7700x5200) is re
 MAX_VIDEO_S = 2 * 3600  # a recorded video longer than this is refused when opened (a double lesson fits)
 MAX_UPLOAD = "2gb"  # Gradio refuses larger uploads (max_file_size); a two-hour 720p lecture is about 1 GB
 MAX_QUEUE = 64  # requests waiting for a worker before Gradio answers "queue full"
+LIVE_CONCURRENCY = 8  # live streams analysed at once; more viewers wait in the queue
+PHOTO_CONCURRENCY = 2  # photos analysed at once (one per core here); the model itself runs one batch at a time
+VIDEO_CONCURRENCY = 1  # recorded videos annotated at once: one video keeps every core busy
+
+# What the app keeps (app.py, fer/session/files.py): a viewer's uploads and outputs live in their own folder,
+# deleted when they close the page, after FORGET_AFTER_S unused (API clients never close a page), and when
+# the server stops.
+FORGET_AFTER_S = 600
+SWEEP_EVERY_S = 30  # how often sessions unused for FORGET_AFTER_S are looked for
 
 # Recorded video (fer/video.py).
 VIDEO_DEFAULT_FPS = 25.0  # when a video's header gives no frame rate (FFmpeg's own default)

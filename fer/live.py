@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -27,12 +28,16 @@ class LiveSession:
 
     Args:
         refresh_s: how often `refresh_due()` says the timeline and summary should be redrawn.
+        csv_dir: where the log's temporary CSV goes (e.g. the viewer's own folder, deleted when they
+            leave); None = the system's temporary folder.
+        aggregate_only: log only the class mix (see fer.session.SessionLog).
     """
 
-    def __init__(self, refresh_s: float = PANEL_REFRESH_S):
-        self.refresh_s = refresh_s
+    def __init__(self, refresh_s: float = PANEL_REFRESH_S, csv_dir: str | Path | None = None,
+                 aggregate_only: bool = False):
+        self.refresh_s, self.csv_dir, self.aggregate_only = refresh_s, csv_dir, aggregate_only
         self.tracker = FaceTracker()
-        self.log = SessionLog()
+        self.log = self._new_log()
         self._start: float | None = None  # monotonic time of the first frame
         self._refreshed: float | None = None  # monotonic time of the last refresh_due() that said yes
 
@@ -58,9 +63,12 @@ class LiveSession:
     def restart(self) -> None:
         """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one."""
         old = self.log
-        self.tracker, self.log = FaceTracker(), SessionLog()
+        self.tracker, self.log = FaceTracker(), self._new_log()
         self._start = self._refreshed = None
         old.close()
 
     def close(self) -> None:
         self.log.close()
+
+    def _new_log(self) -> SessionLog:
+        return SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only)

@@ -13,8 +13,9 @@ def summary_markdown(summary: dict) -> str:
     caveat = f"_{summary['caveat']}_"
     if not summary["frames_with_faces"]:
         return "\n".join([*lines, "", "No faces were detected.", "", caveat])
-    lines.append(f"- **Faces tracked:** {summary['faces_seen']} IDs, at most {summary['max_faces_in_frame']} at once "
-                 "(a face that leaves and comes back may get a new ID)")
+    if summary["faces_seen"]:
+        lines.append(f"- **Faces tracked:** {summary['faces_seen']} IDs, at most {summary['max_faces_in_frame']} "
+                     "at once (a face that leaves and comes back may get a new ID)")
     mix = sorted(summary["expression_share"].items(), key=lambda item: -item[1])
     lines.append("- **Expression mix** (share of visible faces, averaged over time): "
                  + ", ".join(f"{emotion} {share:.0%}" for emotion, share in mix if share > 0))

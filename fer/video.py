@@ -153,8 +153,8 @@ class Mp4Writer:
 class VideoResult:
     """What annotate_video produced, and what an app shows for it."""
 
-    video: Path  # the annotated H.264 .mp4, as many frames as the source
-    csv: Path  # one row per face per analysed frame (fer.session.CSV_COLUMNS)
+    video: Path | None  # the annotated H.264 .mp4, as many frames as the source; None if none was asked for
+    csv: Path | None  # one row per face per analysed frame (fer.session.CSV_COLUMNS); None if none was asked for
     frames: int  # frames read and written
     analysed: int  # frames run through the detector and classifier
     fps: float  # the source's frame rate, kept in the output
@@ -163,57 +163,73 @@ class VideoResult:
     summary: dict  # SessionStats.summary(); fer.markdown.summary_markdown renders it
 
 
-def annotate_video(src: str | Path, out_video: str | Path, out_csv: str | Path,
+def annotate_video(src: str | Path, out_video: str | Path | None, out_csv: str | Path | None,
                    detector: str | FaceDetector = DEFAULT_DETECTOR, every: int = 1,
-                   progress: Progress | None = None) -> VideoResult:
+                   progress: Progress | None = None, aggregate_only: bool = False) -> VideoResult:
     """Tracks and classifies the faces of a video and writes the annotated copy and the face CSV.
 
     Args:
         src: any video FFmpeg reads.
-        out_video: the annotated .mp4 (H.264); its folder is created if needed.
-        out_csv: the face rows (see fer.session.CSV_COLUMNS); its folder is created if needed.
+        out_video: the annotated .mp4 (H.264); its folder is created if needed. None: not written.
+        out_csv: the face rows (see fer.session.CSV_COLUMNS); its folder is created if needed. None: not written.
         detector: a registered detector name, or an object with `detect(frame) -> list[Box]`.
         every: analyse every Nth frame; frames between reuse the last analysed boxes and labels,
             so every output frame is annotated. Tracking runs on the video's own timestamps, so
             smoothing and ID memory last as many seconds for any N.
-        progress: called after each frame with (frames done, total frames or None).
+        progress: called after each frame with (frames done, total frames or None); an exception
+            it raises stops the run (e.g. a viewer who left) and propagates.
+        aggregate_only: only the class mix over time (timeline and summary, see fer.session.SessionLog);
+            out_video and out_csv must then be None.
     Returns:
         VideoResult with the paths, counts, timeline and summary.
     Raises:
         VideoError: `src` is not a readable video.
-        ValueError: `every` < 1, an output name not ending in .mp4, or one that is the input.
+        ValueError: `every` < 1, an output name not ending in .mp4, or one that is the input; per-face
+            outputs asked for with aggregate_only.
+    A run that raises deletes the partial annotated video and CSV.
     """
-    src, out_video, out_csv = Path(src), Path(out_video), Path(out_csv)
+    src = Path(src)
+    outputs = [Path(path) for path in (out_video, out_csv) if path is not None]
+    out_video, out_csv = (None if path is None else Path(path) for path in (out_video, out_csv))
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
-    if out_video.suffix.lower() != ".mp4":
+    if aggregate_only and outputs:
+        raise ValueError("aggregate_only writes no per-face output: pass out_video=None and out_csv=None")
+    if out_video is not None and out_video.suffix.lower() != ".mp4":
         raise ValueError(f"{out_video}: the annotated video is H.264 MP4, so its name must end in .mp4")
-    if out_video.resolve() == src.resolve():
-        raise ValueError(f"{out_video}: would overwrite the input video")
+    if any(path.resolve() == src.resolve() for path in outputs):
+        raise ValueError(f"{src}: an output would overwrite the input video")
     pipe = Pipeline(detector)
     started = time.perf_counter()
     with VideoReader(src) as reader:
-        for path in (out_video, out_csv):
+        for path in outputs:
             path.parent.mkdir(parents=True, exist_ok=True)
         tracker = FaceTracker()
-        session_log = SessionLog(out_csv)
-        writer = Mp4Writer(out_video, reader.fps, (reader.width, reader.height))
+        session_log = SessionLog(out_csv, aggregate_only=aggregate_only)
+        writer = None if out_video is None else Mp4Writer(out_video, reader.fps, (reader.width, reader.height))
         faces: list[Face] = []
         frames = 0
+        finished = False
         try:
             for index, time_s, rgb in reader:
                 if index % every == 0:
                     result = pipe.process(rgb, tracker=tracker, t=time_s)
                     faces = result.faces
                     session_log.record(faces, time_s=time_s, frame=index)
-                    writer.write(result.annotated)
-                else:
+                    if writer is not None:
+                        writer.write(result.annotated)
+                elif writer is not None:
                     writer.write(annotate(rgb, faces))
                 frames = index + 1
                 if progress is not None:
                     progress(frames, reader.frame_count)
+            finished = True
         finally:
-            writer.close()
+            if writer is not None:
+                writer.close()
+            if not finished:  # failed, or stopped by an exception from `progress`: no partial output is left
+                for path in outputs:
+                    path.unlink(missing_ok=True)
     return VideoResult(
         video=out_video, csv=out_csv, frames=frames, analysed=session_log.stats.frames, fps=reader.fps,
         seconds=time.perf_counter() - started, timeline=session_log.timeline.to_frame(),

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,11 +18,11 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from devtools.frames import blank_frame, face_frame
+from devtools.frames import blank_frame, face_frame, moving_face_frames
 from devtools.server import ROOT, free_port, running_app, stop, wait_until_up
 from fer import EMOTIONS
 from fer.config import EMOTION_COLORS
-from tests.helpers import write_png
+from tests.helpers import read_rows, write_png, write_video
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +195,75 @@ def test_share_link_failure_is_explained_and_the_app_keeps_serving(tmp_path):
         assert "serving locally only" in output or "public URL" in output, output[-2000:]
         _, label, _ = predict(Client(app.url, verbose=False), write_png(tmp_path / "face.png", face_frame()[0]))
         assert label["label"] == "happy"
+
+
+def files_under(folder) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def use_every_tab_from_the_api(url: str, tmp_path) -> None:
+    """A photo and a recorded video through the API, their answers downloaded as a client would."""
+    api = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
+    photo = write_png(tmp_path / "face.png", face_frame()[0])
+    _, label, _ = api.predict(handle_file(str(photo)), "haar", api_name="/predict")
+    assert label["label"] == "happy"
+    clip = write_video(tmp_path / "clip.avi", moving_face_frames(12))
+    video, csv, *_ = api.predict(handle_file(str(clip)), "haar", 1, api_name="/annotate_video")
+    assert read_rows(csv), "the video's CSV has face rows"
+
+
+def test_nothing_is_left_on_disk_after_the_server_stops(tmp_path):
+    """Gradio's cache and the temporary folder pointed at a fresh folder: files while serving, none after."""
+    fresh = tmp_path / "fresh"
+    env = {"GRADIO_TEMP_DIR": str(fresh / "gradio"), "TMPDIR": str(fresh / "tmp")}
+    for folder in env.values():
+        Path(folder).mkdir(parents=True)
+    with running_app(tmp_path / "app.log", env=env) as app:
+        use_every_tab_from_the_api(app.url, tmp_path)
+        kept = files_under(fresh)
+        assert any(name.endswith(".jpg") for name in kept) and any(name.endswith(".mp4") for name in kept), kept
+    assert files_under(fresh) == []
+    assert "Traceback" not in (tmp_path / "app.log").read_text(errors="replace")
+
+
+def test_a_session_unused_for_forget_after_seconds_is_deleted_while_serving(tmp_path):
+    """API clients never close a page: what they leave goes after --forget-after seconds unused."""
+    cache = tmp_path / "gradio"
+    cache.mkdir()
+    with running_app(tmp_path / "app.log", "--forget-after", "3", env={"GRADIO_TEMP_DIR": str(cache)}) as app:
+        use_every_tab_from_the_api(app.url, tmp_path)
+        assert files_under(cache)
+        deadline = time.monotonic() + 30
+        while files_under(cache) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert files_under(cache) == [], "still there while the server runs"
+        assert app.proc.poll() is None
+
+
+def test_forget_after_must_be_positive():
+    import app
+
+    with pytest.raises(SystemExit):
+        app.parse_args(["--forget-after", "0"])
+
+
+def test_the_aggregate_toggle_answers_with_the_class_mix_only(client, tmp_path):
+    four = write_png(tmp_path / "four.png", face_frame(faces=4)[0])
+    annotated, mix, status = client.predict(handle_file(str(four)), "haar", True, api_name="/predict")
+    assert annotated is None  # no boxes, no frame
+    assert "Class mix of 4 readable faces" in status
+    assert {c["label"] for c in mix["confidences"]} <= set(EMOTIONS) and mix["label"] == "happy"
+    one = write_png(tmp_path / "one.png", face_frame()[0])
+    annotated, mix, status = client.predict(handle_file(str(one)), "haar", True, api_name="/predict")
+    assert annotated is None and not mix and "fewer than 3" in status
+
+
+def test_aggregate_only_server_ignores_a_client_asking_for_faces(tmp_path):
+    with running_app(tmp_path / "app.log", "--aggregate-only") as app:
+        api = Client(app.url, verbose=False)
+        one = write_png(tmp_path / "one.png", face_frame()[0])
+        annotated, mix, status = api.predict(handle_file(str(one)), "haar", False, api_name="/predict")
+        assert annotated is None and not mix and "fewer than 3" in status
+        clip = write_video(tmp_path / "clip.avi", moving_face_frames(6))
+        video, csv, _, summary = api.predict(handle_file(str(clip)), "haar", 1, False, api_name="/annotate_video")
+        assert video is None and csv is None and "Session summary" in summary

@@ -8,6 +8,8 @@ asserts only what must hold on any machine.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -54,19 +56,25 @@ def test_frame_rate_and_delay_seven_faces_720p(playwright, tmp_path, capsys):
     assert status.startswith("7 face(s)"), status  # every face of the class is found
 
 
-def test_live_frames_never_touch_the_servers_disk(playwright, tmp_path, monkeypatch):
-    """Gradio's cache folder (GRADIO_TEMP_DIR, a fresh one here) stays free of frames while a session streams."""
+def test_live_frames_never_touch_the_servers_disk_and_closing_the_page_deletes_the_face_log(playwright, tmp_path):
+    """Gradio's cache folder (GRADIO_TEMP_DIR, a fresh one here) holds no frame while a session streams, only
+    the session's face log (CSV); once the page is closed, nothing, while the server keeps running."""
     cache = tmp_path / "gradio-cache"
     cache.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))  # running_app passes the environment on
     y4m = write_y4m(tmp_path / "face.y4m", stamped_faces_frames(CAMERA_FRAMES, 640, 480), CAMERA_FPS)
-    with running_app(tmp_path / "app.log") as app, chromium_with_camera(playwright, y4m) as browser:
+    with running_app(tmp_path / "app.log", env={"GRADIO_TEMP_DIR": str(cache)}) as app, \
+            chromium_with_camera(playwright, y4m) as browser:
         page = start_live(browser, app.url)
         frames, _ = page.evaluate(STAMP_DELAYS, ["Annotated", 2000, STAMP_BITS, STAMP_CELL, CAMERA_FRAMES])
         written = [path.relative_to(cache) for path in cache.rglob("*") if path.is_file()]
         page.close()
+        deadline = time.monotonic() + 20
+        while (left := [p for p in cache.rglob("*") if p.is_file()]) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert app.proc.poll() is None
     assert frames > 5  # frames were streamed ...
-    assert not written, f"files in Gradio's cache during a live session: {written[:5]}"  # ... and none written
+    assert [path.suffix for path in written] == [".csv"], written  # ... and only the face log was written
+    assert not left, f"still there after the page closed: {left}"
 
 
 def test_a_slow_machine_lowers_the_rate_instead_of_queueing_frames(playwright, tmp_path):

@@ -10,7 +10,8 @@ import pytest
 
 from fer import Box, Face
 from fer.config import EMOTIONS, MIN_READABLE_FACE_PX, NUM_CLASSES
-from fer.session import CSV_COLUMNS, FaceCsv, SessionLog, SessionStats, Timeline, label_shares
+from fer.markdown import summary_markdown
+from fer.session import CSV_COLUMNS, FaceCsv, SessionLog, SessionStats, Timeline, anonymous_crowd, label_shares
 from tests.helpers import read_rows
 
 HAPPY, SAD, NEUTRAL = (EMOTIONS.index(e) for e in ("happy", "sad", "neutral"))
@@ -91,6 +92,18 @@ def test_a_face_too_small_to_read_gets_a_row_without_an_expression(tmp_path):
     row = read_rows(table.path)[0]
     assert row["label"] == "too small" and row["face_id"] == "9"
     assert all(row[e] == "" for e in EMOTIONS)
+
+
+def test_an_unsure_face_keeps_its_probabilities_and_is_labelled_unsure(tmp_path):
+    probs = np.full(NUM_CLASSES, (1 - 0.3) / (NUM_CLASSES - 1), dtype=np.float32)
+    probs[SAD] = 0.3  # the top class, but well under UNSURE_BELOW
+    unsure = Face(Box(10, 20, 40, 50), probs, 4)
+    assert unsure.unsure and not face(SAD).unsure and not tiny().unsure
+    table = FaceCsv(tmp_path / "faces.csv")
+    table.write(0.0, 0, [unsure, face(SAD, track_id=5)])
+    rows = read_rows(table.path)
+    assert [row["label"] for row in rows] == ["unsure", "sad"]
+    assert float(rows[0]["sad"]) == pytest.approx(0.3, abs=1e-4)
 
 
 # --- Timeline ---
@@ -213,3 +226,31 @@ def test_closing_a_temporary_log_deletes_its_csv_and_ignores_late_frames():
     assert not path.exists()
     log.record([face(HAPPY)], time_s=0.1)  # a frame still in flight when the session ended
     assert not path.exists() and log.stats.frames == 1
+
+
+def test_anonymous_crowd_needs_enough_readable_faces_and_drops_their_ids():
+    three = [face(3, track_id=k, x=40 * k) for k in range(3)]
+    assert anonymous_crowd(three[:2]) == []
+    assert anonymous_crowd([*three[:2], tiny()]) == []  # a face too small to read does not make a crowd
+    crowd = anonymous_crowd([*three, tiny()])
+    assert len(crowd) == 3 and all(f.track_id is None and f.readable for f in crowd)
+    assert [f.track_id for f in three] == [0, 1, 2]  # the caller's faces are untouched
+
+
+def test_an_aggregate_only_log_keeps_the_class_mix_and_nothing_per_face(tmp_path):
+    log = SessionLog(aggregate_only=True, temp_dir=tmp_path)
+    log.record([face(3, track_id=k, x=40 * k) for k in range(2)], time_s=0.0)  # two faces: nothing
+    log.record([face(3, track_id=1), face(3, track_id=2, x=50), face(4, track_id=3, x=90)], time_s=0.5)
+    assert log.csv.path is None and list(tmp_path.iterdir()) == []
+    summary = log.stats.summary()
+    assert summary["faces"] == [] and summary["faces_seen"] == 0 and summary["frames_with_faces"] == 1
+    timeline = log.timeline.to_frame()
+    assert timeline["time_s"].unique().tolist() == [0.5]
+    assert timeline.set_index("emotion")["share"]["happy"] == pytest.approx(2 / 3)
+    markdown = summary_markdown(summary)
+    assert "| Face |" not in markdown and "IDs" not in markdown and "happy 67%" in markdown
+
+
+def test_an_aggregate_only_log_refuses_a_per_face_csv(tmp_path):
+    with pytest.raises(ValueError, match="aggregate-only"):
+        SessionLog(tmp_path / "faces.csv", aggregate_only=True)

@@ -10,7 +10,7 @@ import pytest
 
 from devtools.frames import paste_face
 from fer import Box
-from fer.config import SEARCH_EVERY_S
+from fer.config import NUM_CLASSES, SEARCH_EVERY_S
 from fer.markdown import summary_markdown
 from fer.session import CSV_COLUMNS
 from fer.video import Mp4Writer, VideoError, VideoReader, annotate_video, duration, main
@@ -118,6 +118,31 @@ def test_progress_is_reported_per_frame(clip, tmp_path):
     annotate_video(clip, tmp_path / "c.mp4", tmp_path / "c.csv", every=8,
                    progress=lambda done, total: calls.append((done, total)))
     assert calls == [(i, FRAMES) for i in range(1, FRAMES + 1)]
+
+
+def test_a_video_that_fails_or_is_stopped_leaves_no_partial_output(clip, tmp_path):
+    def stop_at_ten(done: int, total: int | None) -> None:
+        if done == 10:
+            raise KeyboardInterrupt  # e.g. the viewer left
+
+    with pytest.raises(KeyboardInterrupt):
+        annotate_video(clip, tmp_path / "out" / "d.mp4", tmp_path / "out" / "d.csv", progress=stop_at_ten)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+class FourFaces(FixedBoxes):
+    def __init__(self):
+        super().__init__([Box(10 + 75 * k, 20, 60, 60) for k in range(4)])
+
+
+def test_aggregate_only_writes_nothing_per_face_and_keeps_the_class_mix(clip, tmp_path):
+    result = annotate_video(clip, None, None, detector=FourFaces(), aggregate_only=True)
+    assert result.video is None and result.csv is None and result.analysed == FRAMES
+    crowded = result.summary["frames_with_faces"]  # frames where all four were seen (flat boxes are not followed)
+    assert result.summary["faces"] == [] and crowded > FRAMES // 2
+    assert len(result.timeline) == crowded * NUM_CLASSES
+    with pytest.raises(ValueError, match="aggregate_only"):
+        annotate_video(clip, tmp_path / "e.mp4", None, aggregate_only=True)
 
 
 def test_writer_pads_odd_sizes_and_the_output_decodes(tmp_path):

@@ -13,9 +13,10 @@ TIMELINE_MAX_POINTS, and the stats are a few numbers per face ID.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from fer.config import TIMELINE_MAX_POINTS
+from fer.config import AGGREGATE_MIN_FACES, TIMELINE_MAX_POINTS
 from fer.session.facecsv import CSV_COLUMNS, FaceCsv
 from fer.session.stats import CAVEAT, SessionStats
 from fer.session.timeline import Timeline, label_shares
@@ -28,10 +29,17 @@ class SessionLog:
     Args:
         csv_path: the face CSV (see FaceCsv); None = a temporary file that `close()` deletes.
         max_points: the timeline's most points (see Timeline).
+        temp_dir: where a temporary CSV goes; None = the system's temporary folder.
+        aggregate_only: keep only the class mix (see `anonymous_crowd`): no CSV rows, no per-face
+            records, and frames with fewer than AGGREGATE_MIN_FACES readable faces add nothing.
     """
 
-    def __init__(self, csv_path: str | Path | None = None, max_points: int = TIMELINE_MAX_POINTS):
-        self.csv = FaceCsv(csv_path)
+    def __init__(self, csv_path: str | Path | None = None, max_points: int = TIMELINE_MAX_POINTS,
+                 temp_dir: str | Path | None = None, aggregate_only: bool = False):
+        if aggregate_only and csv_path is not None:
+            raise ValueError("an aggregate-only session writes no per-face CSV")
+        self.aggregate_only = aggregate_only
+        self.csv = FaceCsv(csv_path, temp_dir)
         self.timeline = Timeline(max_points)
         self.stats = SessionStats()
         self.closed = False
@@ -50,7 +58,10 @@ class SessionLog:
             return  # a frame that was still in flight when the session ended
         frame = self._last_frame + 1 if frame is None else frame
         self._last_frame = frame
-        self.csv.write(time_s, frame, faces)
+        if self.aggregate_only:
+            faces = anonymous_crowd(faces)
+        else:
+            self.csv.write(time_s, frame, faces)
         self.timeline.add(time_s, faces)
         self.stats.add(time_s, faces)
 
@@ -60,4 +71,12 @@ class SessionLog:
         self.csv.close()
 
 
-__all__ = ["CAVEAT", "CSV_COLUMNS", "FaceCsv", "SessionLog", "SessionStats", "Timeline", "label_shares"]
+def anonymous_crowd(faces: list[Face], min_faces: int = AGGREGATE_MIN_FACES) -> list[Face]:
+    """The readable faces without their IDs, or none when fewer than `min_faces` are readable: what
+    aggregate-only mode may count, so no single person's expression can be read out."""
+    readable = [dataclasses.replace(face, track_id=None) for face in faces if face.readable]
+    return readable if len(readable) >= min_faces else []
+
+
+__all__ = ["CAVEAT", "CSV_COLUMNS", "FaceCsv", "SessionLog", "SessionStats", "Timeline", "anonymous_crowd",
+           "label_shares"]

@@ -66,8 +66,8 @@ class SessionStats:
             {"duration_s", "frames", "frames_with_faces", "faces_seen" (distinct face IDs),
             "max_faces_in_frame", "rows", "expression_share" ({emotion: share of visible faces,
             averaged over the frames with faces}), "faces" (one dict per face ID, most frames first:
-            face_id, frames, first_s, last_s, dominant (most frequent top class), dominant_share),
-            "caveat"}.
+            face_id, frames, first_s, last_s, dominant (most frequent top class), dominant_share;
+            empty when the faces carried no IDs, as in aggregate-only mode), "caveat"}.
         """
         faces = []
         for face_id, stats in sorted(self._faces.items(), key=lambda item: (-item[1].frames, item[0])):
