@@ -1,12 +1,12 @@
-"""Draws faces onto a frame: a box and a "label 87%" tag per face, in the emotion's colour; a face too
-small to read gets a grey box and "too small"."""
+"""Draws faces onto a frame: a box and a "label 87%" tag per face, in the emotion's colour; a face the
+model is unsure about gets a light grey box and "?", one too small to read a grey box and "too small"."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from fer.config import EMOTION_COLORS, TOO_SMALL, TOO_SMALL_COLOR
+from fer.config import EMOTION_COLORS, TOO_SMALL, TOO_SMALL_COLOR, UNSURE_COLOR
 from fer.types import Face
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -20,9 +20,8 @@ def annotate(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:
     font_scale = 0.6 * scale
     for face in faces:
         box = face.box
-        colour = EMOTION_COLORS[face.label] if face.readable else TOO_SMALL_COLOR
+        colour, tag = _look(face)
         cv2.rectangle(out, (box.x, box.y), (box.x + box.w, box.y + box.h), colour, thickness, cv2.LINE_AA)
-        tag = f"{face.label} {face.confidence:.0%}" if face.readable else TOO_SMALL
         if face.track_id is not None:
             tag = f"#{face.track_id} {tag}"
         (text_w, text_h), baseline = cv2.getTextSize(tag, FONT, font_scale, max(1, thickness // 2))
@@ -35,3 +34,12 @@ def annotate(rgb: np.ndarray, faces: list[Face]) -> np.ndarray:
         cv2.putText(out, tag, (box.x + pad, top + pad + text_h), FONT, font_scale, text_colour,
                     max(1, thickness // 2), cv2.LINE_AA)
     return out
+
+
+def _look(face: Face) -> tuple[tuple[int, int, int], str]:
+    """The face's box colour and tag text."""
+    if not face.readable:
+        return TOO_SMALL_COLOR, TOO_SMALL
+    if face.unsure:
+        return UNSURE_COLOR, "?"
+    return EMOTION_COLORS[face.label], f"{face.label} {face.confidence:.0%}"

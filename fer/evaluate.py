@@ -23,15 +23,18 @@ from tqdm import tqdm
 
 from fer.augment import DEGRADATIONS
 from fer.classifier import EmotionClassifier, file_sha256
-from fer.config import CSV_USAGE, EMOTIONS, MODEL_PATH, NUM_CLASSES, PACKAGE_DIR, SPLITS
+from fer.config import CSV_USAGE, EMOTIONS, MODEL_PATH, NUM_CLASSES, PACKAGE_DIR, SPLITS, UNSURE_BELOW
 from fer.data import DataError, load_fer2013
 from fer.preprocess import prepare_faces
-from fer.report import plot_confusion
+from fer.report import plot_confusion, plot_reliability
 
 log = logging.getLogger("fer.evaluate")
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # faces uint8 (N, H, W) -> probabilities float32 (N, 7)
 SPLIT_NAMES = {split: usage for usage, split in CSV_USAGE.items()}  # "val" -> "PublicTest"
+CALIBRATION_BINS = 15
+UNSURE_GRID = np.round(np.arange(0.30, 0.701, 0.05), 2)  # thresholds tried for the "unsure" state
+UNSURE_BAND = 0.05  # "just below" a threshold: this much confidence under it
 
 
 def load_predictor(path: Path) -> Predictor:
@@ -101,6 +104,52 @@ def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
+def calibration(probs: np.ndarray, y_true: np.ndarray, bins: int = CALIBRATION_BINS) -> dict:
+    """How far confidence matches accuracy: expected calibration error over equal-width confidence bins.
+
+    Returns:
+        {"ece": sum over bins of |accuracy - mean confidence| weighted by the bin's share of faces,
+        "bins": [{"low", "high", "count", "confidence", "accuracy"}] (empty bins have count 0)}.
+    """
+    confidence, correct = probs.max(axis=1), probs.argmax(axis=1) == y_true
+    edges = np.linspace(0, 1, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        members = index == b
+        count = int(members.sum())
+        conf = float(confidence[members].mean()) if count else 0.0
+        acc = float(correct[members].mean()) if count else 0.0
+        ece += count / max(len(y_true), 1) * abs(acc - conf)
+        rows.append({"low": float(edges[b]), "high": float(edges[b + 1]), "count": count, "confidence": conf,
+                     "accuracy": acc})
+    return {"ece": float(ece), "bins": rows}
+
+
+def unsure_table(probs: np.ndarray, y_true: np.ndarray, thresholds: np.ndarray = UNSURE_GRID) -> list[dict]:
+    """Per threshold t: the share of faces at or above t (labelled), their accuracy, the accuracy of all
+    faces below t (shown as unsure), and of those just below it (confidence in [t - UNSURE_BAND, t))."""
+    confidence, correct = probs.max(axis=1), probs.argmax(axis=1) == y_true
+
+    def accuracy(mask: np.ndarray) -> float:
+        return float(correct[mask].mean()) if mask.any() else 0.0
+
+    rows = []
+    for t in thresholds:
+        sure = confidence >= t
+        rows.append({"threshold": float(t), "coverage": float(sure.mean()), "accuracy_labelled": accuracy(sure),
+                     "accuracy_unsure": accuracy(~sure),
+                     "accuracy_just_below": accuracy(~sure & (confidence >= t - UNSURE_BAND))})
+    return rows
+
+
+def choose_unsure_threshold(table: list[dict]) -> float:
+    """The highest threshold just below which the model is right less often than wrong: there, a word on the
+    screen would more likely be wrong than right. (Chosen on PublicTest.)"""
+    wrong_more_often = [row["threshold"] for row in table if row["accuracy_just_below"] < 0.5]
+    return max(wrong_more_often, default=0.0)
+
+
 def format_report(metrics: dict) -> str:
     """The per-class table and the confusion matrix as text (rows: true class, columns: predicted)."""
     lines = [f"{'class':<10}{'precision':>10}{'recall':>8}{'support':>9}"]
@@ -164,12 +213,23 @@ def main(argv: list[str] | None = None) -> int:
         degrade, value = DEGRADATIONS[args.degrade[0]], args.degrade[1]
         x = np.stack([degrade(face, value) for face in x])
         degraded = f"{args.degrade[0]}={value:g}"
-    y_pred = predict(predictor, x, args.batch_size, tta=args.tta).argmax(axis=1)
-    metrics = compute_metrics(y, y_pred)
+    probs = predict(predictor, x, args.batch_size, tta=args.tta)
+    metrics = compute_metrics(y, probs.argmax(axis=1))
+    reliability = calibration(probs, y)
+    table = unsure_table(probs, y)
+    at_threshold = unsure_table(probs, y, np.array([UNSURE_BELOW]))[0]
     name = f"{SPLIT_NAMES[args.split]} ({args.split}, n={len(y)}{', TTA' if args.tta else ''}" \
            f"{', ' + degraded if degraded else ''})"
-    summary = f"{name}: accuracy {metrics['accuracy']:.2%}, macro recall {metrics['macro_recall']:.2%}"
+    summary = f"{name}: accuracy {metrics['accuracy']:.2%}, macro recall {metrics['macro_recall']:.2%}, " \
+              f"ECE {reliability['ece']:.2%}"
     print(format_report(metrics), end="\n\n")
+    print("unsure below  labelled  accuracy labelled  accuracy unsure  accuracy just below")
+    for row in table:
+        print(f"{row['threshold']:>12.2f}{row['coverage']:>10.1%}{row['accuracy_labelled']:>19.1%}"
+              f"{row['accuracy_unsure']:>17.1%}{row['accuracy_just_below']:>21.1%}")
+    print(f"threshold that this split would choose: {choose_unsure_threshold(table):.2f} "
+          f"(the app uses {UNSURE_BELOW:.2f}: {at_threshold['coverage']:.1%} labelled, "
+          f"{at_threshold['accuracy_labelled']:.1%} of them right)", end="\n\n")
 
     out = args.out or args.model.parent
     out.mkdir(parents=True, exist_ok=True)
@@ -185,9 +245,14 @@ def main(argv: list[str] | None = None) -> int:
         "degrade": degraded or None,
         "classes": list(EMOTIONS),
         **metrics,
+        "calibration": reliability,
+        "unsure": {"app_threshold": UNSURE_BELOW, "at_app_threshold": at_threshold, "table": table,
+                   "chosen_here": choose_unsure_threshold(table)},
     }
     (out / f"metrics_{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     plot_confusion(np.array(metrics["confusion"]), out / f"confusion_{stem}.png", f"{args.model.name}\n{summary}")
+    plot_reliability(reliability["bins"], out / f"reliability_{stem}.png", f"{args.model.name}\n{name}, "
+                     f"ECE {reliability['ece']:.2%}")
     print(f"{summary} -> {out / f'metrics_{stem}.json'}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Figures for training and evaluation: learning curves and the confusion matrix."""
+"""Figures for training and evaluation: learning curves, the confusion matrix, the reliability diagram."""
 
 from __future__ import annotations
 
@@ -45,6 +45,30 @@ def plot_confusion(matrix: np.ndarray, png: Path, title: str) -> None:
     for i, j in np.ndindex(matrix.shape):
         colour = "white" if recall[i, j] > 0.5 else "black"
         ax.text(j, i, f"{matrix[i, j]}\n{recall[i, j]:.0%}", ha="center", va="center", fontsize=8, color=colour)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+
+
+def plot_reliability(bins: list[dict], png: Path, title: str) -> None:
+    """Accuracy against confidence per bin (fer.evaluate.calibration), with the share of faces per bin."""
+    filled = [b for b in bins if b["count"]]
+    total = sum(b["count"] for b in bins)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.5, 6), height_ratios=(3, 1), sharex=True)
+    top.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
+    top.bar([(b["low"] + b["high"]) / 2 for b in filled], [b["accuracy"] for b in filled],
+            width=[b["high"] - b["low"] for b in filled], edgecolor="black", alpha=0.7, label="accuracy")
+    top.plot([b["confidence"] for b in filled], [b["accuracy"] for b in filled], "o", color="black", markersize=3,
+             label="(mean confidence, accuracy)")
+    top.set_ylabel("accuracy")
+    top.set_ylim(0, 1)
+    top.set_title(title, fontsize=9)
+    top.legend(loc="upper left", fontsize=8)
+    bottom.bar([(b["low"] + b["high"]) / 2 for b in filled], [b["count"] / total for b in filled],
+               width=[b["high"] - b["low"] for b in filled], color="grey")
+    bottom.set_xlabel("confidence (top probability)")
+    bottom.set_ylabel("share of faces")
+    bottom.set_xlim(0, 1)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     plt.close(fig)

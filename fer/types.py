@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from fer.config import EMOTIONS, MIN_READABLE_FACE_PX
+from fer.config import EMOTIONS, MIN_READABLE_FACE_PX, UNSURE_BELOW
 from fer.preprocess import to_gray
 
 
@@ -122,6 +122,12 @@ class Face:
         """Whether the face is large enough for its expression to be read (MIN_READABLE_FACE_PX); a face
         that is not is still tracked and counted, but shows and reports no expression."""
         return min(self.box.w, self.box.h) >= MIN_READABLE_FACE_PX
+
+    @property
+    def unsure(self) -> bool:
+        """Readable, but with a top probability below UNSURE_BELOW, where the model is wrong more often
+        than right: shown as "?" rather than as a word."""
+        return self.readable and self.confidence < UNSURE_BELOW
 
     @property
     def label(self) -> str:

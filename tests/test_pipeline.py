@@ -12,7 +12,7 @@ import fer.types
 from devtools.frames import blank_frame, face_frame
 from devtools.server import ROOT
 from fer import EMOTIONS, Box, Face, Pipeline
-from fer.config import MIN_READABLE_FACE_PX, TOO_SMALL_COLOR
+from fer.config import MIN_READABLE_FACE_PX, TOO_SMALL_COLOR, UNSURE_COLOR
 from fer.pipeline import default_classifier
 from tests.helpers import FixedBoxes, inside
 
@@ -198,3 +198,25 @@ def test_the_normal_path_prints_nothing(tmp_path):
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "" and run.stderr == "", run.stderr[-2000:]
+
+
+class UnsureClassifier:
+    """Answers nearly flat probabilities: no class reaches UNSURE_BELOW."""
+
+    classes = EMOTIONS
+
+    def predict_proba(self, crops):
+        probs = np.full((len(list(crops)), len(EMOTIONS)), 0.14, dtype=np.float32)
+        probs[:, 3] = 0.16
+        return probs
+
+
+def test_a_face_the_model_is_unsure_about_is_boxed_in_light_grey_without_a_word():
+    box = Box(200, 200, 80, 80)
+    result = Pipeline(FixedBoxes([box]), classifier=UnsureClassifier()).process(blank_frame())
+    face = result.faces[0]
+    assert face.readable and face.unsure and result.main_face is face
+    edge = result.annotated[box.y + 5 : box.y + box.h - 5, box.x]
+    assert np.all(edge == UNSURE_COLOR), "an unsure face is boxed in light grey"
+    sure = Pipeline(FixedBoxes([box]), classifier=SpyClassifier()).process(blank_frame())
+    assert not sure.faces[0].unsure and not np.all(sure.annotated[box.y + 5 : box.y + box.h - 5, box.x] == UNSURE_COLOR)
