@@ -187,7 +187,8 @@ def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: Li
         end_session(session)
         session = LiveSession(csv_dir=session_files.folder(viewer(request)), aggregate_only=aggregate)
     result = session.process(pipeline(detector), frame)
-    outputs = describe_crowd(result) if aggregate else describe(result)
+    annotated, chart, status = describe_crowd(result) if aggregate else describe(result)
+    outputs = (annotated, chart, status) if session.chart_due() else (annotated, gr.skip(), gr.skip())
     if not session.refresh_due():
         return *outputs, gr.skip(), gr.skip(), session
     return *outputs, session.log.timeline.to_frame(), summary_markdown(session.log.stats.summary()), session

@@ -2,6 +2,8 @@
 
     session = LiveSession()                       # one per browser session (e.g. in gr.State)
     result = session.process(pipeline, frame)     # IDs, smoothing, and a row in the log
+    if session.chart_due():                       # five times a second: as often as faces are re-read
+        show(result.main_face.confidences())
     if session.refresh_due():                     # about once a second
         show(session.log.timeline.to_frame(), session.log.stats.summary())
 """
@@ -13,11 +15,27 @@ from pathlib import Path
 
 import numpy as np
 
-from fer.config import PANEL_REFRESH_S
-from fer.pipeline import Pipeline
+from fer.config import CHART_REFRESH_S, PANEL_REFRESH_S
+from fer.pipeline import BackgroundSearch, Pipeline
 from fer.session import SessionLog
 from fer.tracking import FaceTracker
 from fer.types import FrameResult
+
+
+class Cadence:
+    """Says yes on the first call and then once per `every_s` seconds of the monotonic clock."""
+
+    def __init__(self, every_s: float):
+        self.every_s = every_s
+        self._last: float | None = None  # when due() last said yes
+
+    def due(self) -> bool:
+        """Whether it is time; a True answer counts, so the next comes `every_s` later."""
+        now = time.monotonic()
+        if self._last is not None and now - self._last < self.every_s:
+            return False
+        self._last = now
+        return True
 
 
 class LiveSession:
@@ -37,15 +55,16 @@ class LiveSession:
                  aggregate_only: bool = False):
         self.refresh_s, self.csv_dir, self.aggregate_only = refresh_s, csv_dir, aggregate_only
         self.tracker = FaceTracker()
+        self.search = BackgroundSearch()  # a frame never waits for a full search
         self.log = self._new_log()
         self._start: float | None = None  # monotonic time of the first frame
-        self._refreshed: float | None = None  # monotonic time of the last refresh_due() that said yes
+        self._panels, self._chart = Cadence(refresh_s), Cadence(CHART_REFRESH_S)
 
     def process(self, pipeline: Pipeline, frame: np.ndarray) -> FrameResult:
         """Analyses a frame taken now with this session's tracker, and records it."""
         now = time.monotonic()
         self._start = now if self._start is None else self._start
-        result = pipeline.process(frame, tracker=self.tracker, t=now)
+        result = pipeline.process(frame, tracker=self.tracker, t=now, search=self.search)
         self.log.record(result.faces, time_s=now - self._start)
         return result
 
@@ -54,21 +73,24 @@ class LiveSession:
 
         A True answer counts as the refresh, so the next one comes `refresh_s` later.
         """
-        now = time.monotonic()
-        if self._refreshed is not None and now - self._refreshed < self.refresh_s:
-            return False
-        self._refreshed = now
-        return True
+        return self._panels.due()
+
+    def chart_due(self) -> bool:
+        """True for the first call and then once per CHART_REFRESH_S: time to resend the chart and status.
+        Faces are re-read at about that rate, so sending them with every frame only costs the browser."""
+        return self._chart.due()
 
     def restart(self) -> None:
         """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one."""
         old = self.log
         self.tracker, self.log = FaceTracker(), self._new_log()
-        self._start = self._refreshed = None
+        self._start = None
+        self._panels, self._chart = Cadence(self.refresh_s), Cadence(CHART_REFRESH_S)
         old.close()
 
     def close(self) -> None:
         self.log.close()
+        self.search.close()
 
     def _new_log(self) -> SessionLog:
         return SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only)

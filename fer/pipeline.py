@@ -3,6 +3,7 @@
     pipe = Pipeline(detector="haar")
     result = pipe.process(rgb_frame)                          # result.faces, result.annotated
     result = pipe.process(rgb_frame, tracker=tracker, t=t)    # a stream: IDs and smoothing, t in seconds
+    result = pipe.process(rgb_frame, tracker=tracker, search=BackgroundSearch())  # live: searches never block
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,6 +26,34 @@ from fer.types import Box, Face, FaceDetector, Frame, FrameResult, Tracker
 def default_classifier() -> EmotionClassifier:
     """The shipped model, loaded once per process and shared by every pipeline."""
     return EmotionClassifier.load()
+
+
+class BackgroundSearch:
+    """Runs a live stream's full searches in a worker thread, so no frame waits for one.
+
+    A due search starts on the current frame; the first frame after it finishes gets its boxes (found
+    in the earlier frame: the tracker matches them to its tracks by overlap, as it does any detection).
+    One search at a time: a search due while one runs is skipped. Frames stay in order and results are
+    used once, but which frame receives them depends on timing, so recorded videos search in line.
+    """
+
+    def __init__(self):
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fer-search")
+        self._running: Future[list[Box]] | None = None
+
+    def boxes(self, pipeline: Pipeline, frame: Frame, due: bool) -> list[Box] | None:
+        """The boxes of a search that finished since the last call (None if none), after starting one on
+        `frame` if `due` and none is running."""
+        found = None
+        if self._running is not None and self._running.done():
+            found, self._running = self._running.result(), None
+        if due and self._running is None:
+            self._running = self._worker.submit(pipeline.find_faces, frame)
+        return found
+
+    def close(self) -> None:
+        """Stops the worker thread (after a running search ends)."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
 
 
 class Pipeline:
@@ -71,7 +101,7 @@ class Pipeline:
         return sorted((box for box in clipped if box is not None), key=lambda box: box.area, reverse=True)
 
     def process(self, frame: np.ndarray | Frame, tracker: Tracker | None = None,
-                t: float | None = None) -> FrameResult:
+                t: float | None = None, search: BackgroundSearch | None = None) -> FrameResult:
         """Analyses and annotates one RGB uint8 frame.
 
         Args:
@@ -82,6 +112,8 @@ class Pipeline:
                 a full search and every face classified.
             t: the frame's time in seconds for the tracker (a video's timestamp); None means now, on
                 the monotonic clock, for a live stream. Ignored without a tracker.
+            search: with a tracker, run its full searches in this background worker instead of in line
+                (live streams: a frame never waits for a search). Ignored without a tracker.
         Raises:
             ValueError: `frame` is not an image.
         """
@@ -89,14 +121,18 @@ class Pipeline:
         if tracker is None:
             faces = self.analyze(frame)
         else:
-            faces = self._track(frame, tracker, time.monotonic() if t is None else t)
+            faces = self._track(frame, tracker, time.monotonic() if t is None else t, search)
         return FrameResult(faces, annotate(frame.rgb, faces))
 
-    def _track(self, frame: Frame, tracker: Tracker, t: float) -> list[Face]:
+    def _track(self, frame: Frame, tracker: Tracker, t: float, search: BackgroundSearch | None) -> list[Face]:
         """One stream frame: search or follow, classify the faces whose reading is due, update the tracks."""
+        if search is None:
+            boxes = self.find_faces(frame) if tracker.search_due(t) else None
+        else:
+            boxes = search.boxes(self, frame, tracker.search_due(t))
         detected: list[Face] = []
-        if tracker.search_due(t):
-            detected = tracker.identify([Face(box, None) for box in self.find_faces(frame)], t)
+        if boxes is not None:
+            detected = tracker.identify([Face(box, None) for box in boxes], t)
         followed = tracker.follow(frame, t, skip={face.track_id for face in detected})  # and faces the search missed
         faces = [*detected, *followed]
         due = [i for i, face in enumerate(faces) if tracker.reading_due(face.track_id, t)]

@@ -77,9 +77,10 @@ def test_live_frames_never_touch_the_servers_disk_and_closing_the_page_deletes_t
     assert not left, f"still there after the page closed: {left}"
 
 
-def test_a_slow_machine_lowers_the_rate_instead_of_queueing_frames(playwright, tmp_path):
-    """With a detector that takes 0.4 s a search, frames come back less often, but each is recent: the
-    browser sends a frame only once the last one is answered, so no backlog builds up."""
+def test_a_slow_detector_does_not_slow_the_live_view_or_queue_frames(playwright, tmp_path):
+    """With a detector that takes 0.4 s a search, frames still come back at the rate the rest sustains, each
+    recent: searches run beside the stream (BackgroundSearch), and the browser sends a frame only once the
+    last one is answered, so no backlog builds up."""
     y4m = write_y4m(tmp_path / "face.y4m", stamped_faces_frames(CAMERA_FRAMES, 640, 480), CAMERA_FPS)
     slow_app = ROOT / "tests" / "slow_app.py"
     with running_app(tmp_path / "slow.log", "--detector", "slow", script=slow_app) as app, \
@@ -91,8 +92,8 @@ def test_a_slow_machine_lowers_the_rate_instead_of_queueing_frames(playwright, t
     delays_ms = [1000 * d / CAMERA_FPS for d in delays]
     print(f"\nbrowser, detector slowed to {SLOW_DETECTOR_S} s a search: {frames / FPS_WINDOW_S:.1f} frames/s, "
           f"delays {[round(d) for d in delays_ms]} ms")
-    assert 0 < frames / FPS_WINDOW_S < CAMERA_FPS / 2  # the rate fell to what the server sustains
+    assert frames / FPS_WINDOW_S > 2 / SLOW_DETECTOR_S  # more frames than searches: none waited for one
     half = len(delays_ms) // 2
     assert half >= 2, delays_ms
     assert np.median(delays_ms[half:]) <= np.median(delays_ms[:half]) + 500  # no queue growing behind it
-    assert max(delays_ms) < 1000 * (SLOW_DETECTOR_S + 1)  # a frame is at most about one search old
+    assert max(delays_ms) < 1000  # every frame shown is recent

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
-from fer import Box, Face, FrameResult
+from fer import Box, Face, FrameResult, Pipeline
 from fer.config import NUM_CLASSES
 from fer.live import LiveSession
 
@@ -26,7 +29,7 @@ class FakePipeline:
     def __init__(self):
         self.times: list[float] = []
 
-    def process(self, frame, tracker, t):
+    def process(self, frame, tracker, t, search):
         self.times.append(t)
         return FrameResult(tracker.update([Face(Box(1, 1, 4, 4), np.full(NUM_CLASSES, 1 / NUM_CLASSES))], t), frame)
 
@@ -71,6 +74,16 @@ def test_refresh_follows_time_whatever_the_frame_rate(clock):
     assert count == 4
 
 
+def test_the_chart_is_due_five_times_a_second_and_the_panels_once(clock):
+    session = LiveSession(refresh_s=1.0)
+    charts = panels = 0
+    for _ in range(60):  # 2 s at 30 fps
+        charts += session.chart_due()
+        panels += session.refresh_due()
+        clock.now += 1 / 30
+    assert charts in (9, 10) and panels == 2  # every 6th or 7th frame (1/30 s steps do not add up to 0.2 exactly)
+
+
 def test_restart_starts_over_in_place(clock):
     session, pipe = LiveSession(), FakePipeline()
     for _ in range(3):
@@ -86,3 +99,33 @@ def test_restart_starts_over_in_place(clock):
     assert session.refresh_due()  # the new session's panels are drawn at once
     session.close()
     assert not session.log.csv.path.exists()
+
+
+class GatedDetector:
+    """Finds one face, but only once the test opens the gate: a search as slow as the test wants."""
+
+    def __init__(self):
+        self.entered, self.gate = threading.Event(), threading.Event()
+        self.calls, self.finished = 0, False
+
+    def detect(self, frame):
+        self.calls += 1
+        self.entered.set()
+        self.gate.wait(10)
+        self.finished = True
+        return [Box(100, 100, 80, 80)]
+
+
+def test_live_frames_never_wait_for_a_search_and_get_its_faces_once_it_ends():
+    detector, session = GatedDetector(), LiveSession()
+    pipeline, picture = Pipeline(detector), np.full((240, 320, 3), 90, np.uint8)
+    first = session.process(pipeline, picture)  # starts the search ...
+    assert detector.entered.wait(10)
+    second = session.process(pipeline, picture)  # ... which is still running: this frame does not wait
+    assert not detector.finished and first.faces == second.faces == [] and detector.calls == 1
+    detector.gate.set()
+    deadline = time.monotonic() + 10
+    while not (found := session.process(pipeline, picture).faces) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    session.close()
+    assert [face.box for face in found] == [Box(100, 100, 80, 80)] and found[0].track_id == 1
