@@ -126,6 +126,21 @@ def calibration(probs: np.ndarray, y_true: np.ndarray, bins: int = CALIBRATION_B
     return {"ece": float(ece), "bins": rows}
 
 
+def fit_temperature(probs: np.ndarray, y_true: np.ndarray) -> float:
+    """The temperature T whose rescaled probabilities, softmax(log p / T), give the lowest negative
+    log-likelihood of the true labels (fit on PublicTest; `fer.export --temperature` bakes it in)."""
+    log_probs = np.log(np.clip(probs, 1e-12, 1))
+
+    def nll(temperature: float) -> float:
+        scaled = log_probs / temperature
+        scaled -= scaled.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(scaled).sum(axis=1))
+        return float(np.mean(log_norm - scaled[np.arange(len(y_true)), y_true]))
+
+    grid = np.round(np.arange(0.5, 3.0001, 0.01), 2)
+    return float(grid[int(np.argmin([nll(t) for t in grid]))])
+
+
 def unsure_table(probs: np.ndarray, y_true: np.ndarray, thresholds: np.ndarray = UNSURE_GRID) -> list[dict]:
     """Per threshold t: the share of faces at or above t (labelled), their accuracy, the accuracy of all
     faces below t (shown as unsure), and of those just below it (confidence in [t - UNSURE_BAND, t))."""
@@ -227,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in table:
         print(f"{row['threshold']:>12.2f}{row['coverage']:>10.1%}{row['accuracy_labelled']:>19.1%}"
               f"{row['accuracy_unsure']:>17.1%}{row['accuracy_just_below']:>21.1%}")
+    print(f"temperature that calibrates this split best: {fit_temperature(probs, y):.2f}")
     print(f"threshold that this split would choose: {choose_unsure_threshold(table):.2f} "
           f"(the app uses {UNSURE_BELOW:.2f}: {at_threshold['coverage']:.1%} labelled, "
           f"{at_threshold['accuracy_labelled']:.1%} of them right)", end="\n\n")
@@ -246,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         "classes": list(EMOTIONS),
         **metrics,
         "calibration": reliability,
+        "best_temperature": fit_temperature(probs, y),
         "unsure": {"app_threshold": UNSURE_BELOW, "at_app_threshold": at_threshold, "table": table,
                    "chosen_here": choose_unsure_threshold(table)},
     }

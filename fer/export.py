@@ -2,6 +2,7 @@
 
     python -m fer.export runs/default/emotion.keras            # -> model/emotion.tflite, model/emotion_f16.npz
     python -m fer.export RUN/emotion.keras --quantize none     # float32 weights instead of int8
+    python -m fer.export RUN/emotion.keras --temperature 1.1   # calibrated: fer.evaluate --split val fits it
 
 Dynamic-range int8 quantization (the default) makes the file 4x smaller and inference
 faster on CPU (3-5x), at a cost of under 0.2 points of accuracy on this model (see model/README.md).
@@ -38,12 +39,23 @@ def export_tflite(model: keras.Model, out: Path, quantize: bool = True) -> Path:
     return out
 
 
+def apply_temperature(model: keras.Model, temperature: float) -> None:
+    """Divides the logits of `model`'s softmax layer ("probs") by `temperature`, in its weights: the exported
+    model's probabilities come out calibrated, with the same top class and no extra work per face."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    layer = model.get_layer("probs")
+    layer.set_weights([weight / temperature for weight in layer.get_weights()])
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path, help="fer.train's emotion.keras (or a compact .npz)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="TFLite file to write")
     parser.add_argument("--weights-out", type=Path, default=WEIGHTS_PATH, help="compact float16 weights to write")
     parser.add_argument("--quantize", choices=("int8", "none"), default="int8")
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="divide the logits by this (temperature scaling; `fer.evaluate --split val` fits it)")
     return parser.parse_args(argv)
 
 
@@ -51,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model = load_model_file(args.model)
+    if args.temperature != 1.0:
+        apply_temperature(model, args.temperature)
     export_tflite(model, args.out, quantize=args.quantize == "int8")
     save_compact(model, args.weights_out)
     digest = file_sha256(args.out)

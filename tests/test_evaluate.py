@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer.config import NUM_CLASSES
-from fer.evaluate import calibration, choose_unsure_threshold, compute_metrics, unsure_table
+from fer.evaluate import calibration, choose_unsure_threshold, compute_metrics, fit_temperature, unsure_table
 
 
 def probs_with_confidence(confidence: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -49,3 +49,11 @@ def test_the_chosen_threshold_is_where_faces_just_below_it_are_more_often_wrong(
     assert choose_unsure_threshold(unsure_table(probs, truth)) == pytest.approx(0.5)  # calibrated: at 0.5
     always_right = probs.argmax(axis=1)
     assert choose_unsure_threshold(unsure_table(probs, always_right)) == 0.0  # never worth hiding a label
+
+
+def test_temperature_fitting_undoes_overconfidence():
+    probs, truth = calibrated_sample()
+    assert fit_temperature(probs, truth) == pytest.approx(1.0, abs=0.1)  # already calibrated
+    log_probs = np.log(probs)
+    sharpened = np.exp(log_probs * 2) / np.exp(log_probs * 2).sum(axis=1, keepdims=True)  # temperature 0.5
+    assert fit_temperature(sharpened, truth) == pytest.approx(2.0, abs=0.15)

@@ -178,3 +178,17 @@ def test_shrink_and_distil_from_the_command_line(tiny_npz: Path, exported: tuple
     assert train.main(argv) == 0
     student = load_model_file(tmp_path / "emotion.keras")
     assert [student.get_layer(f"s{s}c1_conv").filters for s in (1, 2)] == [2, 4]
+
+
+def test_temperature_softens_the_probabilities_and_keeps_the_top_class() -> None:
+    model = build_model(ModelConfig(widths=(4, 8), dense_units=8))
+    faces = np.random.default_rng(0).uniform(0, 255, (16, 48, 48, 1)).astype(np.float32)
+    before = model.predict_on_batch(faces)
+    export.apply_temperature(model, 2.0)
+    after = model.predict_on_batch(faces)
+    np.testing.assert_array_equal(after.argmax(axis=1), before.argmax(axis=1))
+    log_before, log_after = np.log(before), np.log(after)  # log p = logits / T - log Z: differences halve
+    np.testing.assert_allclose(log_after[:, 1:] - log_after[:, :1], (log_before[:, 1:] - log_before[:, :1]) / 2,
+                               rtol=1e-3, atol=1e-4)
+    with pytest.raises(ValueError):
+        export.apply_temperature(model, 0)
