@@ -128,40 +128,42 @@ def test_shrink_keeps_the_channels_with_the_largest_scale() -> None:
         shrink(model, ModelConfig(widths=(2, 4, 4), dense_units=8))
 
 
-def test_distillation_targets_mix_the_teacher_and_the_label() -> None:
-    x = np.random.default_rng(0).integers(0, 256, (6, 48, 48), dtype=np.uint8)
-    y = np.arange(6) % NUM_CLASSES
-    seen = []
+class UniformTeacher:
+    """A teacher that answers 1/7 for every class and keeps every batch of faces it was shown."""
 
-    def teacher(faces: np.ndarray) -> np.ndarray:
-        seen.append(faces)
+    def __init__(self):
+        self.seen: list[np.ndarray] = []
+
+    def __call__(self, faces: np.ndarray) -> np.ndarray:
+        self.seen.append(faces)
         return np.full((len(faces), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
 
+
+def batches_of(n: int, **kwargs) -> train.AugmentedBatches:
+    """AugmentedBatches over n random faces with labels 0..6 repeating and equal class weights."""
+    x = np.random.default_rng(0).integers(0, 256, (n, 48, 48), dtype=np.uint8)
     weights = {label: 1.0 for label in range(NUM_CLASSES)}
-    batches = train.AugmentedBatches(x, y, weights, batch_size=4, seed=0, teacher=teacher, distill_weight=0.25)
+    return train.AugmentedBatches(x, np.arange(n) % NUM_CLASSES, weights, seed=0, **kwargs)
+
+
+def test_distillation_targets_mix_the_teacher_and_the_label() -> None:
+    teacher = UniformTeacher()
+    batches = batches_of(6, batch_size=4, teacher=teacher, distill_weight=0.25)
     faces, targets, _ = batches[0]
-    labels = y[batches.order[:4]]
+    labels = (np.arange(6) % NUM_CLASSES)[batches.order[:4]]
     np.testing.assert_allclose(targets, 0.75 * np.eye(NUM_CLASSES)[labels] + 0.25 / NUM_CLASSES, atol=1e-6)
     # The teacher saw the same augmented faces the student trains on, and their mirror images.
-    assert [f.dtype for f in seen] == [np.uint8, np.uint8]
-    np.testing.assert_array_equal(seen[0], np.rint(faces[..., 0]).astype(np.uint8))
-    np.testing.assert_array_equal(seen[1], seen[0][:, :, ::-1])
+    assert [f.dtype for f in teacher.seen] == [np.uint8, np.uint8]
+    np.testing.assert_array_equal(teacher.seen[0], np.rint(faces[..., 0]).astype(np.uint8))
+    np.testing.assert_array_equal(teacher.seen[1], teacher.seen[0][:, :, ::-1])
 
 
 def test_degraded_faces_train_the_student_while_the_teacher_reads_them_clean() -> None:
-    x = np.random.default_rng(0).integers(0, 256, (8, 48, 48), dtype=np.uint8)
-    y = np.arange(8) % NUM_CLASSES
-    seen = []
-
-    def teacher(faces: np.ndarray) -> np.ndarray:
-        seen.append(faces)
-        return np.full((len(faces), NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
-
-    weights = {label: 1.0 for label in range(NUM_CLASSES)}
-    clean = train.AugmentedBatches(x, y, weights, batch_size=8, seed=0)[0][0]
-    degraded = train.AugmentedBatches(x, y, weights, batch_size=8, seed=0, teacher=teacher, degrade=1.0)[0][0]
+    teacher = UniformTeacher()
+    clean = batches_of(8, batch_size=8)[0][0]
+    degraded = batches_of(8, batch_size=8, teacher=teacher, degrade=1.0)[0][0]
     assert degraded.shape == clean.shape and degraded.dtype == np.float32
-    np.testing.assert_array_equal(seen[0], np.rint(clean[..., 0]).astype(np.uint8))  # the teacher: clean faces
+    np.testing.assert_array_equal(teacher.seen[0], np.rint(clean[..., 0]).astype(np.uint8))  # the teacher: clean
     assert (np.abs(degraded - np.rint(clean)).max(axis=(1, 2, 3)) > 0).mean() >= 0.5  # the student: degraded
 
 
