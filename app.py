@@ -52,6 +52,7 @@ from fer.video import VideoError, annotate_video
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
 Expressions are not feelings, comprehension or attention: read them as one rough signal among many.
+A light grey **?** marks a face the model is unsure about; a grey *too small*, one too small to read.
 
 **Privacy:** live webcam frames are analysed in memory and never stored. Your uploads, results and face log
 are deleted when you close this page (download what you want to keep first), after {forget_min} minutes
