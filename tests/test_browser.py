@@ -154,6 +154,17 @@ def test_session_csv_downloads_with_face_ids(live_page, tmp_path):
     assert any(row["face_id"] == "1" and row["label"] == "happy" for row in rows)
 
 
+def test_aggregate_only_shows_neither_a_frame_nor_a_chart_for_one_face(browser, app_url):
+    """Ticked, the toggle stops every per-face output: with one face in view, nothing but the reason."""
+    page = start_live(browser, app_url)
+    page.get_by_role("checkbox", name=re.compile("Aggregate only")).check()
+    expect(page.get_by_text("fewer than 3 readable faces", exact=False)).to_be_visible(timeout=TIMEOUT_MS)
+    page.wait_for_function(f"(label) => !({ANNOTATED_SRC})(label)", arg="Annotated", timeout=TIMEOUT_MS)
+    chart = block(page, "Largest face")
+    expect(chart.get_by_test_id("label-output-value")).to_have_count(0)
+    page.close()
+
+
 def test_video_tab_annotates_an_upload(video_page, tmp_path):
     clip = write_video(tmp_path / "lesson.mp4", moving_face_frames(CLIP_FRAMES, *CLIP_SIZE), CLIP_FPS)
     block(video_page, "Recorded video").locator("input[type=file]").set_input_files(clip)
