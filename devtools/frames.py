@@ -8,6 +8,7 @@ wall is the detectors' best case; `scene=True` puts the faces on a photo instead
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -126,3 +127,13 @@ def stamped_faces_frames(count: int, width: int, height: int, faces: int = 1) ->
                 paste_face(frame, face_h, round((k + 0.5) * width / faces) + drift, height // 2 + (k % 2) * face_h // 3)
         frames.append(stamp(frame, i))
     return frames
+
+
+def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
+    """RGB frames as a YUV4MPEG2 (I420) video: what Chromium's fake webcam plays, in a loop."""
+    height, width = frames[0].shape[:2]
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for rgb in frames:  # I420: the Y plane, then U and V at quarter size
+            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path

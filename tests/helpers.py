@@ -59,13 +59,3 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 15) -> Path:
         writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     writer.release()
     return path
-
-
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
-    """RGB frames as a YUV4MPEG2 (I420) video: what Chromium's fake webcam plays, in a loop."""
-    height, width = frames[0].shape[:2]
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for rgb in frames:  # I420: the Y plane, then U and V at quarter size
-            f.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path

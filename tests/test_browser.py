@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from devtools.frames import face_frame, moving_face_frames, stamped_faces_frames
+from devtools.frames import face_frame, moving_face_frames, stamped_faces_frames, write_y4m
 from devtools.server import ROOT, running_app
 from fer.config import NUM_CLASSES
 from tests.browser_harness import (
@@ -29,7 +29,7 @@ from tests.browser_harness import (
     open_tab,
     start_live,
 )
-from tests.helpers import write_png, write_video, write_y4m
+from tests.helpers import write_png, write_video
 
 VIDEO_TIMEOUT_MS = 120_000  # upload, annotate and encode the test clip on a busy 2-core machine
 SCREENSHOT = ROOT / "docs" / "screenshot.png"

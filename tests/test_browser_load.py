@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from devtools.frames import STAMP_BITS, STAMP_CELL, stamped_faces_frames
+from devtools.frames import STAMP_BITS, STAMP_CELL, stamped_faces_frames, write_y4m
 from devtools.server import ROOT, running_app
 from tests.browser_harness import (
     CAMERA_FPS,
@@ -24,7 +24,6 @@ from tests.browser_harness import (
     measure_stream,
     start_live,
 )
-from tests.helpers import write_y4m
 from tests.slow_app import SLOW_DETECTOR_S
 
 CAMERAS = {"one face, 640x480": (640, 480, 1), "seven faces, 1280x720": (1280, 720, 7)}
