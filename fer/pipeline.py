@@ -28,6 +28,12 @@ def default_classifier() -> EmotionClassifier:
     return EmotionClassifier.load()
 
 
+def largest_first(box: Box) -> tuple[int, int, int]:
+    """Sort key: larger boxes first, equal sizes top to bottom, then left to right, so the order never
+    depends on the detector's (the same video gives the same CSV rows and IDs on any machine)."""
+    return -box.area, box.y, box.x
+
+
 class BackgroundSearch:
     """Runs a live stream's full searches in a worker thread, so no frame waits for one.
 
@@ -98,7 +104,7 @@ class Pipeline:
     def find_faces(self, frame: Frame) -> list[Box]:
         """The detector's boxes, clipped to the frame (those left empty dropped), largest first."""
         clipped = (box.clip(frame.width, frame.height) for box in self.detector.detect(frame))
-        return sorted((box for box in clipped if box is not None), key=lambda box: box.area, reverse=True)
+        return sorted((box for box in clipped if box is not None), key=largest_first)
 
     def process(self, frame: np.ndarray | Frame, tracker: Tracker | None = None,
                 t: float | None = None, search: BackgroundSearch | None = None) -> FrameResult:
@@ -139,4 +145,4 @@ class Pipeline:
         for i, probs in zip(due, self.classify(frame, [faces[i].box for i in due]), strict=True):
             faces[i] = dataclasses.replace(faces[i], probs=probs)
         tracked = tracker.update(faces[: len(detected)], t, frame, followed=faces[len(detected) :])
-        return sorted(tracked, key=lambda face: face.box.area, reverse=True)
+        return sorted(tracked, key=lambda face: largest_first(face.box))

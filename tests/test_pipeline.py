@@ -11,7 +11,7 @@ import pytest
 import fer.types
 from devtools.frames import blank_frame, face_frame
 from devtools.server import ROOT
-from fer import EMOTIONS, Box, Face, Pipeline
+from fer import EMOTIONS, Box, Face, Frame, Pipeline
 from fer.config import MIN_READABLE_FACE_PX, TOO_SMALL_COLOR, UNSURE_COLOR
 from fer.pipeline import default_classifier
 from tests.helpers import FixedBoxes, inside
@@ -220,3 +220,9 @@ def test_a_face_the_model_is_unsure_about_is_boxed_in_light_grey_without_a_word(
     assert np.all(edge == UNSURE_COLOR), "an unsure face is boxed in light grey"
     sure = Pipeline(FixedBoxes([box]), classifier=SpyClassifier()).process(blank_frame())
     assert not sure.faces[0].unsure and not np.all(sure.annotated[box.y + 5 : box.y + box.h - 5, box.x] == UNSURE_COLOR)
+
+
+def test_equal_faces_come_out_in_reading_order_whatever_the_detectors_order():
+    boxes = [Box(300, 200, 60, 60), Box(100, 200, 60, 60), Box(200, 50, 60, 60), Box(10, 10, 90, 90)]
+    found = Pipeline(FixedBoxes(boxes), classifier=SpyClassifier()).find_faces(Frame.of(blank_frame()))
+    assert found == [Box(10, 10, 90, 90), Box(200, 50, 60, 60), Box(100, 200, 60, 60), Box(300, 200, 60, 60)]
