@@ -10,7 +10,7 @@ import pytest
 
 FER = Path(__file__).resolve().parent.parent / "fer"
 TRAINING = {"fer.train", "fer.augment", "fer.model", "fer.export", "fer.evaluate", "fer.data", "fer.report"}
-RUNTIME_ROOTS = {"fer", "fer.live", "fer.video", "fer.markdown", "fer.images"}  # what the app and the CLIs load
+RUNTIME_ROOTS = {"fer", "fer.live", "fer.video", "fer.batch", "fer.markdown", "fer.images"}  # the app and CLIs load
 ENTRY_POINTS = {"fer.benchmark"}  # `python -m fer.benchmark` hands over to devtools/ when it runs
 
 
