@@ -327,9 +327,10 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR, forget_after_s: float = F
     cache = Path(get_upload_folder())
     cache.mkdir(parents=True, exist_ok=True)
     session_files = SessionFiles(tempfile.mkdtemp(prefix="fer-", dir=cache), forget_after_s)
-    session_files.sweep_every(min(SWEEP_EVERY_S, forget_after_s))
-    sweep = (max(1, int(min(SWEEP_EVERY_S, forget_after_s))), max(1, int(forget_after_s)))
-    with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=sweep) as demo:
+    sweep_s = min(SWEEP_EVERY_S, forget_after_s)
+    session_files.sweep_every(sweep_s)
+    gradio_sweep = (max(1, int(sweep_s)), max(1, int(forget_after_s)))  # Gradio's own cache files (uploads)
+    with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=gradio_sweep) as demo:
         gr.Markdown(INTRO.format(forget_min=f"{forget_after_s / 60:g}"))
         choices = [(detector_label(name), name) for name in DETECTORS]  # read now: the registry may have grown
         detector = gr.Radio(choices, value=default_detector, label="Face detector")

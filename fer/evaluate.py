@@ -233,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     reliability = calibration(probs, y)
     table = unsure_table(probs, y)
     at_threshold = unsure_table(probs, y, np.array([UNSURE_BELOW]))[0]
+    temperature, threshold = fit_temperature(probs, y), choose_unsure_threshold(table)
     name = f"{SPLIT_NAMES[args.split]} ({args.split}, n={len(y)}{', TTA' if args.tta else ''}" \
            f"{', ' + degraded if degraded else ''})"
     summary = f"{name}: accuracy {metrics['accuracy']:.2%}, macro recall {metrics['macro_recall']:.2%}, " \
@@ -242,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in table:
         print(f"{row['threshold']:>12.2f}{row['coverage']:>10.1%}{row['accuracy_labelled']:>19.1%}"
               f"{row['accuracy_unsure']:>17.1%}{row['accuracy_just_below']:>21.1%}")
-    print(f"temperature that calibrates this split best: {fit_temperature(probs, y):.2f}")
-    print(f"threshold that this split would choose: {choose_unsure_threshold(table):.2f} "
+    print(f"temperature that calibrates this split best: {temperature:.2f}")
+    print(f"threshold that this split would choose: {threshold:.2f} "
           f"(the app uses {UNSURE_BELOW:.2f}: {at_threshold['coverage']:.1%} labelled, "
           f"{at_threshold['accuracy_labelled']:.1%} of them right)", end="\n\n")
 
@@ -262,9 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         "classes": list(EMOTIONS),
         **metrics,
         "calibration": reliability,
-        "best_temperature": fit_temperature(probs, y),
+        "best_temperature": temperature,
         "unsure": {"app_threshold": UNSURE_BELOW, "at_app_threshold": at_threshold, "table": table,
-                   "chosen_here": choose_unsure_threshold(table)},
+                   "chosen_here": threshold},
     }
     (out / f"metrics_{stem}.json").write_text(json.dumps(record, indent=2) + "\n")
     plot_confusion(np.array(metrics["confusion"]), out / f"confusion_{stem}.png", f"{args.model.name}\n{summary}")

@@ -54,11 +54,8 @@ class LiveSession:
     def __init__(self, refresh_s: float = PANEL_REFRESH_S, csv_dir: str | Path | None = None,
                  aggregate_only: bool = False):
         self.refresh_s, self.csv_dir, self.aggregate_only = refresh_s, csv_dir, aggregate_only
-        self.tracker = FaceTracker()
         self.search = BackgroundSearch()  # a frame never waits for a full search
-        self.log = self._new_log()
-        self._start: float | None = None  # monotonic time of the first frame
-        self._panels, self._chart = Cadence(refresh_s), Cadence(CHART_REFRESH_S)
+        self._start_over()
 
     def process(self, pipeline: Pipeline, frame: np.ndarray) -> FrameResult:
         """Analyses a frame taken now with this session's tracker, and records it."""
@@ -83,14 +80,16 @@ class LiveSession:
     def restart(self) -> None:
         """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one."""
         old = self.log
-        self.tracker, self.log = FaceTracker(), self._new_log()
-        self._start = None
-        self._panels, self._chart = Cadence(self.refresh_s), Cadence(CHART_REFRESH_S)
+        self._start_over()
         old.close()
 
     def close(self) -> None:
         self.log.close()
         self.search.close()
 
-    def _new_log(self) -> SessionLog:
-        return SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only)
+    def _start_over(self) -> None:
+        """New IDs, an empty log, a clock that starts at the next frame, panels due at once."""
+        self.tracker = FaceTracker()
+        self.log = SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only)
+        self._start: float | None = None  # monotonic time of the first frame
+        self._panels, self._chart = Cadence(self.refresh_s), Cadence(CHART_REFRESH_S)
