@@ -93,6 +93,9 @@ VIDEO_CONCURRENCY = 1  # recorded videos annotated at once: one video keeps ever
 # the server stops.
 FORGET_AFTER_S = 600
 SWEEP_EVERY_S = 30  # how often sessions unused for FORGET_AFTER_S are looked for
+# Identical uploads share one file in Gradio's cache: one younger than this outlives its viewer's session until
+# a later sweep, since another viewer's identical upload may still wait in the queue (64 photos take ~15 s).
+UPLOAD_GRACE_S = 30
 
 # Recorded video (fer/video.py).
 VIDEO_DEFAULT_FPS = 25.0  # when a video's header gives no frame rate (FFmpeg's own default)
