@@ -47,14 +47,14 @@ class BackgroundSearch:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fer-search")
         self._running: Future[list[Box]] | None = None
 
-    def boxes(self, pipeline: Pipeline, frame: Frame, due: bool) -> list[Box] | None:
+    def boxes(self, pipeline: Pipeline, frame: Frame, due: bool, part: int | None = None) -> list[Box] | None:
         """The boxes of a search that finished since the last call (None if none), after starting one on
-        `frame` if `due` and none is running."""
+        `frame` (of the detector's `part`, see Pipeline.find_faces) if `due` and none is running."""
         found = None
         if self._running is not None and self._running.done():
             found, self._running = self._running.result(), None
         if due and self._running is None:
-            self._running = self._worker.submit(pipeline.find_faces, frame)
+            self._running = self._worker.submit(pipeline.find_faces, frame, part)
         return found
 
     def close(self) -> None:
@@ -101,9 +101,18 @@ class Pipeline:
             crops.append(frame.gray[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w])
         return self.classifier.predict_proba(crops)
 
-    def find_faces(self, frame: Frame) -> list[Box]:
-        """The detector's boxes, clipped to the frame (those left empty dropped), largest first."""
-        clipped = (box.clip(frame.width, frame.height) for box in self.detector.detect(frame))
+    def find_faces(self, frame: Frame, part: int | None = None) -> list[Box]:
+        """The detector's boxes, clipped to the frame (those left empty dropped), largest first.
+
+        `part`: for a detector whose search has `parts`, only part `part % parts` of it (a stream's k-th
+        search); None, or a detector without parts: the full search.
+        """
+        parts = getattr(self.detector, "parts", 1)
+        if part is None or parts == 1:
+            found = self.detector.detect(frame)
+        else:
+            found = self.detector.detect(frame, part=part % parts)
+        clipped = (box.clip(frame.width, frame.height) for box in found)
         return sorted((box for box in clipped if box is not None), key=largest_first)
 
     def process(self, frame: np.ndarray | Frame, tracker: Tracker | None = None,
@@ -132,10 +141,12 @@ class Pipeline:
 
     def _track(self, frame: Frame, tracker: Tracker, t: float, search: BackgroundSearch | None) -> list[Face]:
         """One stream frame: search or follow, classify the faces whose reading is due, update the tracks."""
+        search_now = tracker.search_due(t)
+        part = tracker.searches - 1  # this stream's k-th search (from 0) runs part k of a detector in parts
         if search is None:
-            boxes = self.find_faces(frame) if tracker.search_due(t) else None
+            boxes = self.find_faces(frame, part) if search_now else None
         else:
-            boxes = search.boxes(self, frame, tracker.search_due(t))
+            boxes = search.boxes(self, frame, search_now, part)
         detected: list[Face] = []
         if boxes is not None:
             detected = tracker.identify([Face(box, None) for box in boxes], t)

@@ -139,6 +139,7 @@ class FaceTracker:
         self._next_id = 1
         self._now = -math.inf  # the latest time seen
         self._searched_t = -math.inf  # when search_due last said yes
+        self.searches = 0  # how many times search_due said yes: a detector that splits its search takes turns by it
 
     def search_due(self, t: float) -> bool:
         """Whether the frame at `t` needs a full detector search (the first frame, then every
@@ -146,6 +147,7 @@ class FaceTracker:
         if t - self._searched_t < self.search_every_s - TIME_TOLERANCE_S:
             return False
         self._searched_t = t
+        self.searches += 1
         return True
 
     def identify(self, faces: list[Face], t: float) -> list[Face]:

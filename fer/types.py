@@ -159,6 +159,10 @@ class FaceDetector(Protocol):
 
     A detector only finds faces: boxes in the frame's pixel coordinates, in any order, possibly
     reaching past the frame's edges. The pipeline clips, drops and sorts them, once, for every detector.
+
+    A detector whose full search is several cheaper ones (Haar: one per cascade) may also have `parts`
+    (how many) and take `detect(frame, part=k)`; a stream then runs one part per search, in turn, so
+    it pays for a full search only once in `parts` searches. A photo always gets the full search.
     """
 
     def detect(self, frame: Frame) -> list[Box]: ...
@@ -170,6 +174,8 @@ class Tracker(Protocol):
     Times `t` are the frame's, in seconds on any clock, never decreasing. In `update`'s and `follow`'s
     faces, `probs` None means "not classified this frame": the track keeps its probabilities.
     """
+
+    searches: int  # how many searches search_due has asked for so far
 
     def search_due(self, t: float) -> bool:
         """Whether this frame needs a full detector search (True counts as the search)."""

@@ -8,7 +8,8 @@ import pytest
 from devtools.frames import background, blank_frame, face_frame, noise_frame, paste_face
 from fer import Box, Frame
 from fer.detectors import DETECTORS, detector_label, get_detector
-from fer.detectors.mediapipe import MediaPipeFullRangeDetector, merge_duplicates, split_tiles
+from fer.detectors.mediapipe import MediaPipeFullRangeDetector, split_tiles
+from fer.detectors.merge import merge_duplicates
 from tests.helpers import FixedBoxes
 
 
@@ -128,3 +129,15 @@ def test_tiles_cover_the_frame_and_overlap():
 def test_duplicates_merge_to_the_best_scored_box():
     boxes = [Box(0, 0, 100, 100, 0.7), Box(5, 5, 100, 100, 0.9), Box(20, 20, 40, 40, 0.95), Box(300, 0, 50, 50, 0.6)]
     assert merge_duplicates(boxes) == [Box(20, 20, 40, 40, 0.95), Box(300, 0, 50, 50, 0.6)]
+
+
+def test_haar_searches_with_two_cascades_and_a_stream_can_take_them_one_at_a_time():
+    """A photo gets both cascades, merged; each part is one cascade, and together they are the photo's."""
+    haar = get_detector("haar")
+    rgb, truth = face_frame(faces=4)
+    frame = Frame.of(rgb)
+    assert haar.parts == 2
+    full, parts = haar.detect(frame), [haar.detect(frame, part=k) for k in range(haar.parts)]
+    assert len(full) == 4 and all(len(found) == 4 for found in parts)
+    assert set(full) == set(merge_duplicates(parts[0] + parts[1]))
+    assert all(any(box.overlap(face) > 0.5 for box in full) for face in truth)

@@ -255,11 +255,30 @@ class CountingClassifier:
         return default_classifier().predict_proba(crops)
 
 
-def run_scene(detector_name: str | None = None):
+class SplitSceneDetector(SceneDetector):
+    """A detector whose full search has two parts, as Haar's two cascades: part 0 finds A and C, part 1
+    finds B; records which part each search asked for (None: the full search)."""
+
+    parts = 2
+
+    def __init__(self, scene: Scene):
+        super().__init__(scene)
+        self.asked: list[int | None] = []
+
+    def detect(self, frame, part=None):
+        self.asked.append(part)
+        found = {name: box for name, box in self.scene.truth.items() if part is None or (name == "B") == (part == 1)}
+        return list(found.values())
+
+
+def run_scene(detector_name: str | None = None, split: bool = False):
     """Streams the scene through a pipeline with a tracker; returns per-frame [(t, {name: track_id})],
-    the detector (fake unless a name is given) and the classifier."""
+    the detector (fake unless a name is given; in two parts if `split`) and the classifier."""
     scene = Scene()
-    detector = SceneDetector(scene) if detector_name is None else detector_name
+    if detector_name is None:
+        detector = SplitSceneDetector(scene) if split else SceneDetector(scene)
+    else:
+        detector = detector_name
     classifier = CountingClassifier()
     pipe, tracker = Pipeline(detector, classifier), FaceTracker()
     shown = []
@@ -317,3 +336,22 @@ def test_real_haar_detector_keeps_ids_through_the_scene():
         ids = [frame_ids[name] for _, frame_ids in shown if name in frame_ids]
         assert len(ids) > 0.8 * len([1 for t, _ in shown if (name == "A" or t >= 1.0)])
         assert id_switches(ids) == 0, f"{name}: {ids}"
+
+
+def test_a_detector_in_parts_is_searched_one_part_at_a_time_and_no_face_is_lost():
+    """Haar's two cascades: a stream runs one per search in turn; a face only the second finds is still
+    shown in every frame with one ID (confirmed every other search, well within the track memory)."""
+    shown, detector, _ = run_scene(split=True)
+    assert detector.asked[:6] == [0, 1, 0, 1, 0, 1]
+    ids = [frame_ids.get("B") for t, frame_ids in shown if 2 * SEARCH_EVERY_S <= t < 1.5]
+    assert None not in ids and len(set(ids)) == 1
+    for name, start in (("A", 0.0), ("C", 1.0)):
+        ids = [frame_ids.get(name) for t, frame_ids in shown if t >= start + 2 * SEARCH_EVERY_S]
+        assert None not in ids and len(set(ids)) == 1
+
+
+def test_a_photo_gets_every_part_of_the_search():
+    scene = Scene()
+    detector = SplitSceneDetector(scene)
+    faces = Pipeline(detector).process(scene.frame(1.2)).faces
+    assert detector.asked == [None] and len(faces) == 3

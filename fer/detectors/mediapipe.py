@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from fer.config import MEDIAPIPE_DIR
+from fer.detectors.merge import merge_duplicates
 from fer.native import quiet_stderr
 from fer.types import Box, Frame
 
@@ -112,16 +113,6 @@ def split_tiles(rgb: np.ndarray, tiles: int, overlap: float = TILE_OVERLAP) -> l
             x, y = round(col * (width - tile_w) / (tiles - 1)), round(row * (height - tile_h) / (tiles - 1))
             out.append((x, y, rgb[y : y + tile_h, x : x + tile_w]))  # the last tiles end at the edges
     return out
-
-
-def merge_duplicates(boxes: list[Box], max_iou: float = 0.3) -> list[Box]:
-    """The boxes less their duplicates (the same face found in the frame and a tile, or in two tiles):
-    of boxes overlapping by more than `max_iou`, or one mostly inside the other, the best scored stays."""
-    kept: list[Box] = []
-    for box in sorted(boxes, key=lambda b: b.score, reverse=True):
-        if all(box.iou(k) <= max_iou and box.overlap(k) < 0.6 for k in kept):
-            kept.append(box)
-    return kept
 
 
 class MediaPipeFullRangeDetector(MediaPipeDetector):
