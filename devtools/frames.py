@@ -38,11 +38,14 @@ def resize_to_height(image: np.ndarray, height: int) -> np.ndarray:
     return cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=interpolation)
 
 
-def paste_face(frame: np.ndarray, face_h: int, cx: int, cy: int) -> Box:
-    """Pastes the face, scaled to `face_h` pixels tall, into `frame` (in place) centred on (cx, cy);
-    returns where it went."""
+def paste_face(frame: np.ndarray, face_h: int, cx: int, cy: int, tilt: float = 0.0) -> Box:
+    """Pastes the face, scaled to `face_h` pixels tall and tilted `tilt` degrees (counter-clockwise),
+    into `frame` (in place) centred on (cx, cy); returns where it went."""
     face = resize_to_height(face_crop(), face_h)
     h, w = face.shape[:2]
+    if tilt:
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+        face = cv2.warpAffine(face, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
     x, y = cx - w // 2, cy - h // 2
     frame[y : y + h, x : x + w] = face
     return Box(x, y, w, h)

@@ -1,18 +1,38 @@
-"""OpenCV's Viola-Jones frontal-face cascades: no extra model files, fast on a downscaled frame."""
+"""OpenCV's Viola-Jones face cascades: no extra model files, fast on a downscaled frame."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import cv2
+import numpy as np
 
 from fer.detectors.merge import merge_duplicates
 from fer.types import Box, Frame
 
-# Two of OpenCV's frontal cascades, trained differently, each finding faces the other misses (on the real
-# group photos: `default` misses a head turned aside that `alt2` finds, `alt2` misses four that `default`
-# finds). Boxes are merged, the first cascade's kept where both find a face.
-CASCADES = ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml")
+
+@dataclass(frozen=True)
+class HaarPass:
+    """One search of the frame: a cascade shipped in cv2.data, the frame turned by `angle` degrees
+    (counter-clockwise; finds heads tilted the other way), and the overlapping hits a face needs."""
+
+    cascade: str
+    angle: float = 0.0
+    min_neighbors: int = 3
+
+
+# Chosen on real group photos scaled to 720p (devtools/benchmark.py --groups): OpenCV's two frontal cascades
+# each find upright faces the other misses, and `alt2` on the frame turned 20 degrees either way finds tilted
+# and bowed heads, which no upright search finds; turned searches need 4 neighbours, or they add false faces.
+# Upright and turned searches alternate, so a stream taking one per search (see HaarDetector.parts) finds an
+# upright face within two searches.
+PASSES = (
+    HaarPass("haarcascade_frontalface_default.xml"),
+    HaarPass("haarcascade_frontalface_alt2.xml", angle=20, min_neighbors=4),
+    HaarPass("haarcascade_frontalface_alt2.xml"),
+    HaarPass("haarcascade_frontalface_alt2.xml", angle=-20, min_neighbors=4),
+)
 
 
 def load_cascade(name: str) -> cv2.CascadeClassifier:
@@ -24,49 +44,60 @@ def load_cascade(name: str) -> cv2.CascadeClassifier:
 
 
 class HaarDetector:
-    """Frontal faces with OpenCV's Haar cascades, run one after the other and merged.
+    """Faces with OpenCV's Haar cascades: several searches (`passes`) of one downscaled gray copy, merged.
 
     Args:
         short_side: frames are downscaled until their shorter side is this many pixels before detection
             (speed vs smallest face). The shorter side, not the width, so a 16:9 frame is not squeezed
             further than a 4:3 one (320 px wide missed 360 px faces at 1280x720).
         scale_factor: image-pyramid step; larger is faster but may miss faces between scales.
-        min_neighbors: overlapping hits a face needs; larger gives fewer false positives.
         min_face: smallest face side in pixels of the downscaled frame (24 = 43 px in a 720p frame).
-        cascades: file names in cv2.data.haarcascades, searched in order.
-    The defaults were chosen on real group photos scaled to 720p (devtools/benchmark.py --groups):
-    17 of 18 faces and no false detection in four photos, where the first release's one cascade at
-    (240, 1.2, 5) found 9 and `default` alone at these settings 16 (its two boxes on one face count as a
-    false one; merging removes it). The miss is a face turned aside, which the MediaPipe full-range
-    detector finds. A photo's search costs about 2x one cascade's; a stream searches with one cascade
-    at a time (`parts`), every SEARCH_EVERY_S, beside the frames (faces are followed between).
+        passes: the searches, in the order a stream takes them.
+    On the four real group photos at 720p the defaults find 18 of 18 faces with no false detection, where
+    the first release's single search (240 px, 1.2, 5 neighbours) found 9; with a fifth photo of six
+    people, tilted and bowed heads among them, 24 of 24 and one false (a hand). A photo pays for every
+    pass (about 4x one search); a stream runs one pass per search, in turn, every SEARCH_EVERY_S, beside
+    the frames (faces are followed between), so its cost is that of one.
     """
 
     label = "Haar (OpenCV, default)"
 
-    def __init__(self, short_side: int = 400, scale_factor: float = 1.15, min_neighbors: int = 3,
-                 min_face: int = 24, cascades: tuple[str, ...] = CASCADES):
-        self.cascades = [load_cascade(name) for name in cascades]
-        self.short_side, self.scale_factor = short_side, scale_factor
-        self.min_neighbors, self.min_face = min_neighbors, min_face
+    def __init__(self, short_side: int = 400, scale_factor: float = 1.15, min_face: int = 24,
+                 passes: tuple[HaarPass, ...] = PASSES):
+        self.passes = passes
+        self.cascades = {name: load_cascade(name) for name in {p.cascade for p in passes}}
+        self.short_side, self.scale_factor, self.min_face = short_side, scale_factor, min_face
         self._lock = threading.Lock()  # the cascades are shared by sessions, and not thread-safe
 
     @property
     def parts(self) -> int:
-        """A stream searches with one cascade at a time, in turn (see FaceDetector): the same faces over
-        `parts` searches for the cost of one cascade each."""
-        return len(self.cascades)
+        """A stream runs one pass per search, in turn (see FaceDetector)."""
+        return len(self.passes)
 
     def detect(self, frame: Frame, part: int | None = None) -> list[Box]:
-        """Frontal faces in the frame's grayscale copy (shared with the classifier's crops): with every
-        cascade, or with cascade number `part` only."""
+        """Faces in the frame's grayscale copy (shared with the classifier's crops): every pass merged,
+        or pass number `part` only."""
         gray = frame.gray
         scale = min(1.0, self.short_side / min(gray.shape))
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
         found = []
+        for search in self.passes if part is None else [self.passes[part]]:
+            found.extend(Box(*(round(v / scale) for v in box)) for box in self._search(small, search))
+        return merge_duplicates(found)
+
+    def _search(self, gray: np.ndarray, search: HaarPass) -> list[tuple[int, int, int, int]]:
+        """(x, y, w, h) of the faces one pass finds in `gray`, in its pixels (an upright box around each
+        face found in the turned copy)."""
+        turn = cv2.getRotationMatrix2D((gray.shape[1] / 2, gray.shape[0] / 2), search.angle, 1.0)
+        image = gray if search.angle == 0 else cv2.warpAffine(gray, turn, gray.shape[::-1],
+                                                              borderMode=cv2.BORDER_REPLICATE)
         with self._lock:
-            for cascade in self.cascades if part is None else [self.cascades[part]]:
-                found.extend(cascade.detectMultiScale(small, scaleFactor=self.scale_factor,
-                                                      minNeighbors=self.min_neighbors,
-                                                      minSize=(self.min_face, self.min_face)))
-        return merge_duplicates([Box(*(round(v / scale) for v in face)) for face in found])
+            hits = self.cascades[search.cascade].detectMultiScale(
+                image, scaleFactor=self.scale_factor, minNeighbors=search.min_neighbors,
+                minSize=(self.min_face, self.min_face))
+        back = cv2.invertAffineTransform(turn)
+        boxes = []
+        for x, y, w, h in hits:
+            cx, cy = back @ (x + w / 2, y + h / 2, 1.0)  # the face's centre in the upright frame
+            boxes.append((cx - w / 2, cy - h / 2, w, h))
+        return boxes
