@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import numpy as np
 import pytest
 
@@ -153,3 +155,14 @@ def test_haar_finds_a_tilted_head_that_no_upright_search_finds(tilt):
     assert upright and all(haar.detect(frame, part=k) == [] for k in upright)
     found = haar.detect(frame)
     assert len(found) == 1 and found[0].overlap(head) > 0.5
+
+
+def test_haar_answers_sessions_searching_at_once_as_it_answers_one():
+    """Streams on different passes and photos share one detector from many threads."""
+    haar = get_detector("haar")
+    frame = Frame.of(face_frame(faces=4)[0])
+    parts = [None, *range(haar.parts)] * 3
+    expected = {part: haar.detect(frame, part) for part in set(parts)}
+    with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
+        answers = list(pool.map(lambda part: haar.detect(frame, part), parts))
+    assert answers == [expected[part] for part in parts]

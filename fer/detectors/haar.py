@@ -67,7 +67,8 @@ class HaarDetector:
         self.passes = passes
         self.cascades = {name: load_cascade(name) for name in {p.cascade for p in passes}}
         self.short_side, self.scale_factor, self.min_face = short_side, scale_factor, min_face
-        self._lock = threading.Lock()  # the cascades are shared by sessions, and not thread-safe
+        # Shared by sessions and not thread-safe: a lock each, so two streams on different passes run at once.
+        self._locks = {name: threading.Lock() for name in self.cascades}
 
     @property
     def parts(self) -> int:
@@ -91,7 +92,7 @@ class HaarDetector:
         turn = cv2.getRotationMatrix2D((gray.shape[1] / 2, gray.shape[0] / 2), search.angle, 1.0)
         image = gray if search.angle == 0 else cv2.warpAffine(gray, turn, gray.shape[::-1],
                                                               borderMode=cv2.BORDER_REPLICATE)
-        with self._lock:
+        with self._locks[search.cascade]:
             hits = self.cascades[search.cascade].detectMultiScale(
                 image, scaleFactor=self.scale_factor, minNeighbors=search.min_neighbors,
                 minSize=(self.min_face, self.min_face))
