@@ -12,6 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from fer.types import Box
 
 MATCH_IOU = 0.3  # a detection counts as a face when it overlaps a hand-drawn box this much (boxes differ in framing)
+Key = TypeVar("Key")  # what names a hand-drawn box in pair_up: its index, or a tracked face's ID
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,23 @@ def load_groups(folder: Path, xml_name: str = "training.xml") -> list[GroupPhoto
     return photos
 
 
+def pair_up(found: list[Box], truth: dict[Key, Box], min_iou: float) -> dict[int, Key]:
+    """{index in `found`: key of the hand-drawn box it is}: one-to-one, best overlap first, each pair
+    overlapping by at least `min_iou`."""
+    pairs = sorted(((f.iou(t), i, key) for i, f in enumerate(found) for key, t in truth.items()), reverse=True)
+    owner: dict[int, Key] = {}
+    for overlap, i, key in pairs:
+        if overlap < min_iou:
+            break
+        if i not in owner and key not in owner.values():
+            owner[i] = key
+    return owner
+
+
 def match(found: list[Box], truth: list[Box]) -> tuple[int, int]:
     """(faces found, false detections): each hand-drawn face matches at most one detection, best overlap first."""
-    pairs = sorted(((f.iou(t), i, j) for i, f in enumerate(found) for j, t in enumerate(truth)), reverse=True)
-    used_found, used_truth = set(), set()
-    for overlap, i, j in pairs:
-        if overlap < MATCH_IOU:
-            break
-        if i not in used_found and j not in used_truth:
-            used_found.add(i)
-            used_truth.add(j)
-    return len(used_truth), len(found) - len(used_found)
+    paired = pair_up(found, dict(enumerate(truth)), MATCH_IOU)
+    return len(paired), len(found) - len(paired)
 
 
 def classroom_frame(photos: list[GroupPhoto], faces: int = 30, size: tuple[int, int] = (1280, 720),

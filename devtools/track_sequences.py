@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from devtools.frames import background, paste_face
-from devtools.groups import GroupPhoto
+from devtools.groups import GroupPhoto, pair_up
 from fer.detectors import get_detector
 from fer.types import Box, Frame
 
@@ -142,11 +142,7 @@ def pan_sequence(photo: GroupPhoto, seconds: float = SECONDS, fps: int = FPS, se
 
 def label(boxes: list[Box], truth: dict[int, Box]) -> list[tuple[Box, int | None]]:
     """Each box with the face it belongs to (one box per face, best IoU first, at least DETECTION_IOU)."""
-    pairs = sorted(((box.iou(face), i, k) for i, box in enumerate(boxes) for k, face in truth.items()), reverse=True)
-    owner: dict[int, int] = {}
-    for overlap, i, k in pairs:
-        if overlap >= DETECTION_IOU and i not in owner and k not in owner.values():
-            owner[i] = k
+    owner = pair_up(boxes, truth, DETECTION_IOU)
     return [(box, owner.get(i)) for i, box in enumerate(boxes)]
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from devtools.frames import background, paste_face
+from devtools.tracker_benchmark import id_switches
 from fer import Box, Face, FaceTracker, Pipeline
 from fer.config import (
     CLASSIFY_EVERY_S,
@@ -32,10 +31,6 @@ def one_hot(index: int) -> np.ndarray:
 
 def face_at(x: int, y: int, size: int = 60, emotion: int = HAPPY) -> Face:
     return Face(Box(x, y, size, size), one_hot(emotion))
-
-
-def id_switches(ids: list[int]) -> int:
-    return sum(a != b for a, b in itertools.pairwise(ids))
 
 
 def irregular_times(seconds: float, seed: int = 0) -> np.ndarray:
