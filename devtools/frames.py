@@ -105,7 +105,7 @@ STAMP_CELL = 16  # px per bit square: survives JPEG, chroma subsampling and scal
 def stamp(frame: np.ndarray, number: int) -> np.ndarray:
     """Writes `number` into the frame (in place) as STAMP_BITS black/white squares along the top edge, bit 0
     first, from the left corner and, mirrored, from the right one: readable whether or not a webcam view
-    mirrors the frame (tests/browser_harness.py reads it back in the browser)."""
+    mirrors the frame (devtools/browser.py reads it back in the browser)."""
     bits = [(number >> b) & 1 for b in range(STAMP_BITS)]
     width = frame.shape[1]
     for b, bit in enumerate(bits):

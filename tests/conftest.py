@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from devtools.browser import CHROMIUM
 from fer.config import IMG_SIZE, NUM_CLASSES
 
 # Property-based tests (tests/test_fuzz.py): fixed cases in CI, `--hypothesis-profile deep` for many random ones.
@@ -35,12 +36,20 @@ def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 
+def require_chromium() -> None:
+    """Skips a browser test without Chromium, or fails it in CI, where it must run."""
+    if CHROMIUM.is_file():
+        return
+    message = f"{CHROMIUM} not found: install Debian's chromium (scripts/test.sh does: apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; the browser test must run in CI", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="module")
 def playwright():
-    """Playwright for the browser tests (tests/browser_harness.py); skips, or fails in CI, without Chromium."""
+    """Playwright for the browser tests (devtools/browser.py); skips, or fails in CI, without Chromium."""
     from playwright.sync_api import sync_playwright
-
-    from tests.browser_harness import require_chromium
 
     require_chromium()
     with sync_playwright() as playwright:

@@ -1,5 +1,5 @@
 """The app in a real browser: headless Chromium's fake webcam plays a face video into the Live tab,
-and the Video tab annotates an uploaded clip (harness: tests/browser_harness.py).
+and the Video tab annotates an uploaded clip (harness: devtools/browser.py).
 
 `FER_SCREENSHOT=1` also saves docs/screenshot.png for the README.
 """
@@ -16,10 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from devtools.frames import face_frame, moving_face_frames, stamped_faces_frames, write_y4m
-from devtools.server import ROOT, running_app
-from fer.config import NUM_CLASSES
-from tests.browser_harness import (
+from devtools.browser import (
     ANNOTATED_SRC,
     CAMERA_FPS,
     CAMERA_FRAMES,
@@ -29,6 +26,9 @@ from tests.browser_harness import (
     open_tab,
     start_live,
 )
+from devtools.frames import face_frame, moving_face_frames, stamped_faces_frames, write_y4m
+from devtools.server import ROOT, running_app
+from fer.config import NUM_CLASSES
 from tests.helpers import write_png, write_video
 
 VIDEO_TIMEOUT_MS = 120_000  # upload, annotate and encode the test clip on a busy 2-core machine

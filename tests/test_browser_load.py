@@ -2,7 +2,7 @@
 of seven faces, and a server whose detector is slow; and the ceiling, Gradio streaming frames back unchanged
 (tests/identity_app.py), for the same two webcams.
 
-Prints the frame rate and the webcam-to-screen delay it measures (stamped frames, see browser_harness.py);
+Prints the frame rate and the webcam-to-screen delay it measures (stamped frames, see devtools/browser.py);
 asserts only what must hold on any machine.
 """
 
@@ -13,9 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from devtools.frames import STAMP_BITS, STAMP_CELL, stamped_faces_frames, write_y4m
-from devtools.server import ROOT, running_app
-from tests.browser_harness import (
+from devtools.browser import (
     CAMERA_FPS,
     CAMERA_FRAMES,
     FPS_WINDOW_S,
@@ -24,6 +22,8 @@ from tests.browser_harness import (
     measure_stream,
     start_live,
 )
+from devtools.frames import STAMP_BITS, STAMP_CELL, stamped_faces_frames, write_y4m
+from devtools.server import ROOT, running_app
 from tests.slow_app import SLOW_DETECTOR_S
 
 CAMERAS = {"one face, 640x480": (640, 480, 1), "seven faces, 1280x720": (1280, 720, 7)}
