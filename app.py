@@ -11,6 +11,7 @@ UI wiring only: all the work happens in the `fer` library.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import functools
 import io
@@ -21,7 +22,10 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from gradio.blocks import Block
 from gradio.data_classes import ImageData
+from gradio.queueing import Event, Queue
+from gradio.state_holder import SessionState
 from gradio.utils import get_upload_folder
 from PIL import Image
 
@@ -73,6 +77,47 @@ TOO_FEW = (f"Aggregate only: fewer than {AGGREGATE_MIN_FACES} readable faces in 
 # whether aggregate-only mode is forced for every viewer and API call (--aggregate-only).
 session_files: SessionFiles | None = None
 aggregate_forced = False
+# Each viewer's live session, so closing the page ends it at once: Gradio keeps a closed page's gr.State for an
+# hour (SessionState.STATE_TTL_WHEN_CLOSED) before its delete_callback runs.
+live_sessions: dict[str, LiveSession] = {}
+
+
+async def wait_for_next_frame(event: Event, timeout: float) -> str:
+    """Waits until a stream's next frame arrives ("signal") or `timeout` seconds pass ("timeout").
+
+    Stands in for Gradio 6.31's `Queue.wait_for_event_or_timeout` (gradio/queueing.py), which waits with two
+    tasks, the frame's signal and `asyncio.sleep(timeout)`, and cancels neither. Between two frames of a stream
+    the timeout is the stream's `time_limit`, an hour here, so every frame left a task asleep for an hour, and
+    the task's copy of the request's context variables kept that frame's session config and outputs alive:
+    about 130 KB a frame, 35 MB a minute for one live viewer, never freed while the server ran. Here the
+    timeout ends with the wait.
+    """
+    try:
+        await asyncio.wait_for(event.signal.wait(), timeout)
+        result = "signal"
+    except TimeoutError:
+        result = "timeout"
+    event.signal.clear()
+    return result
+
+
+def set_session_value(state: SessionState, key: int, value: object) -> None:
+    """Stores a session's value or component replacement under `key`, the replacement keeping `key` as its ID.
+
+    Gradio 6.31 answers every `gr.skip()` (a property update) by building a new instance of the output component,
+    stored under the output's ID but with an ID of its own (blocks.py, `postprocess_data`); the next real value
+    for that output is then filed under the new ID too (`state[block._id] = block`, `_update_value_in_config`), so
+    each skip added a component and a copy of its value (the timeline's rows) to the session, kept until an hour
+    after the page closed. The live stream skips its chart, timeline and summary on most frames.
+    """
+    if isinstance(value, Block) and value._id != key:
+        value._id = key
+    store_session_value(state, key, value)
+
+
+Queue.wait_for_event_or_timeout = staticmethod(wait_for_next_frame)
+store_session_value = SessionState.__setitem__
+SessionState.__setitem__ = set_session_value
 
 
 class ViewerLeft(Exception):
@@ -122,6 +167,13 @@ def save_answer(rgb: np.ndarray, session: str) -> str:
     path = session_files.new_file(session, ".jpg")
     Image.fromarray(rgb).save(path, "JPEG", quality=PHOTO_JPEG_QUALITY)
     return str(path)
+
+
+def warm_up(detector: str) -> None:
+    """Loads the model and the detector and runs each once, so the first viewer's first frame waits for neither."""
+    pipe = pipeline(detector)
+    pipe.process(np.full((480, 640, 3), 128, np.uint8))
+    pipe.classifier.predict_proba(np.full((1, 48, 48), 128, np.uint8))
 
 
 def describe(result: FrameResult):
@@ -187,6 +239,7 @@ def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: Li
     if session is None or session.aggregate_only != aggregate:
         end_session(session)
         session = LiveSession(csv_dir=session_files.folder(viewer(request)), aggregate_only=aggregate)
+        live_sessions[viewer(request)] = session
     result = session.process(pipeline(detector), frame)
     annotated, chart, status = describe_crowd(result) if aggregate else describe(result)
     outputs = (annotated, chart, status) if session.chart_due() else (annotated, gr.skip(), gr.skip())
@@ -215,7 +268,8 @@ def end_session(session: LiveSession | None) -> None:
 
 
 def viewer_left(request: gr.Request = None) -> None:
-    """The page was closed: the viewer's uploads, results and face log are deleted now."""
+    """The page was closed: the viewer's live session ends, and their uploads, results and face log are deleted."""
+    end_session(live_sessions.pop(viewer(request), None))
     session_files.end(viewer(request))
 
 
@@ -382,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stop_on_sigterm()
     demo = build_ui(args.detector, args.forget_after, args.aggregate_only)
+    warm_up(args.detector)
     demo.queue(max_size=MAX_QUEUE)
     try:
         demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True,

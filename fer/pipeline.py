@@ -46,6 +46,7 @@ class BackgroundSearch:
     def __init__(self):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fer-search")
         self._running: Future[list[Box]] | None = None
+        self.closed = False
 
     def boxes(self, pipeline: Pipeline, frame: Frame, due: bool, part: int | None = None) -> list[Box] | None:
         """The boxes of a search that finished since the last call (None if none), after starting one on
@@ -53,12 +54,13 @@ class BackgroundSearch:
         found = None
         if self._running is not None and self._running.done():
             found, self._running = self._running.result(), None
-        if due and self._running is None:
+        if due and self._running is None and not self.closed:  # a frame in flight as the stream ended: no search
             self._running = self._worker.submit(pipeline.find_faces, frame, part)
         return found
 
     def close(self) -> None:
         """Stops the worker thread (after a running search ends)."""
+        self.closed = True
         self._worker.shutdown(wait=False, cancel_futures=True)
 
 

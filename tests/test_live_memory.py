@@ -1,0 +1,66 @@
+"""An hour-long class keeps nothing per frame: the live tab streamed through the real app in this process, so
+the test can look inside Gradio's session state and the server's tasks (Chromium's fake webcam, as in
+tests/test_browser.py). Counts what a frame could leave behind; times nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from pathlib import Path
+
+import pytest
+
+from devtools.browser import COUNT_FRAMES, TIMEOUT_MS, chromium_with_camera, start_live
+from devtools.frames import stamped_faces_frames, write_y4m
+from devtools.server import free_port
+
+FRAMES = 120  # annotated frames streamed before looking: a few refreshes of every panel
+
+
+@pytest.fixture()
+def app_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The app (build_ui, as `python app.py` builds it) served from this process, its files under tmp_path."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    import app
+
+    demo = app.build_ui()
+    demo.queue()
+    port = free_port()
+    demo.launch(server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield app, demo, f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+        app.close_ui()
+
+
+def sleeping_stream_timers() -> int:
+    """Server tasks still waiting out a stream's time limit (Gradio's `Queue.timeout`)."""
+    return sum(1 for obj in gc.get_objects()
+               if isinstance(obj, asyncio.Task) and not obj.done() and "timeout" in obj.get_coro().__qualname__)
+
+
+def test_a_live_session_keeps_nothing_per_frame_and_closing_the_page_ends_it(playwright, tmp_path, app_in_process):
+    app, demo, url = app_in_process
+    y4m = write_y4m(tmp_path / "camera.y4m", stamped_faces_frames(60, 640, 480, 1), 30)
+    with chromium_with_camera(playwright, y4m) as browser:
+        page = start_live(browser, url)
+        assert page.evaluate(COUNT_FRAMES, "Annotated")
+        page.wait_for_function("window.__frames >= 10", timeout=TIMEOUT_MS)
+        (state,) = demo.state_holder.session_data.values()
+        components_early = len(state.blocks_config.blocks), len(state.config_values)
+        page.wait_for_function(f"window.__frames >= {FRAMES}", timeout=TIMEOUT_MS * 3)
+
+        # Gradio builds a component for every skipped output: the session must not keep one per frame.
+        assert (len(state.blocks_config.blocks), len(state.config_values)) == components_early
+        assert sleeping_stream_timers() <= 2  # not one per frame, each asleep for the stream's hour
+
+        (session,) = app.live_sessions.values()
+        page.close()
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while app.live_sessions and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not app.live_sessions, "closing the page did not end the live session"
+    assert session.log.closed and session.search.closed
