@@ -13,6 +13,7 @@ folder). TTA (test-time augmentation) averages each face's probabilities with it
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -49,7 +50,7 @@ def load_predictor(path: Path) -> Predictor:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
     if path.suffix == ".tflite":
-        return EmotionClassifier.load(path).predict_proba
+        return functools.partial(EmotionClassifier.load(path).predict_proba, mirrored=False)  # TTA is ours to add
     if path.suffix in (".keras", ".npz"):
         # Keras brings TensorFlow (seconds to import): only for these formats.
         from fer.model import load_model_file

@@ -79,6 +79,19 @@ def test_smiling_face_is_happy(clf: EmotionClassifier) -> None:
     assert EMOTIONS[int(probs.argmax())] == "happy", dict(zip(EMOTIONS, probs.round(3), strict=True))
 
 
+def test_a_face_and_its_mirror_image_read_the_same(clf: EmotionClassifier) -> None:
+    faces = random_faces(3, 60, 50, seed=4)
+    np.testing.assert_allclose(clf.predict_proba(faces), clf.predict_proba(faces[:, :, ::-1].copy()), atol=1e-6)
+
+
+def test_the_mirrored_reading_is_the_mean_of_the_two_single_passes(clf: EmotionClassifier) -> None:
+    faces = random_faces(2, 48, 48, seed=5)
+    single = clf.predict_proba(faces, mirrored=False)
+    flipped = clf.predict_proba(faces[:, :, ::-1].copy(), mirrored=False)
+    assert not np.allclose(single, flipped, atol=1e-3)  # the two passes differ, so the mean is a real test
+    np.testing.assert_allclose(clf.predict_proba(faces), (single + flipped) / 2, atol=1e-6)
+
+
 def copy_shipped(folder: Path, damage=None, with_checksum: bool = True) -> Path:
     """The shipped model copied into `folder` (with its recorded sha256), optionally damaged by `damage(bytes)`."""
     data = MODEL_PATH.read_bytes()

@@ -49,20 +49,40 @@ export class EmotionClassifier {
     this.model = model;
   }
 
-  /** Probabilities (Float32Array(7), EMOTIONS order, summing to 1) for each 48x48 gray crop (Uint8Array),
-   * one model run per face. Normalised as fer.classifier does after the model's int8 arithmetic. */
-  async predict(crops) {
+  /** Probabilities (Float32Array(7), EMOTIONS order, summing to 1) for each 48x48 gray crop (Uint8Array): the
+   * mean of the crop's reading and its mirror image's, as fer.classifier reads a face (`mirrored: false`: one
+   * pass). Each reading is normalised as fer.classifier does after the model's int8 arithmetic. */
+  async predict(crops, {mirrored = true} = {}) {
     const results = [];
     for (const crop of crops) {
-      const input = new Tensor(Float32Array.from(crop), [1, IMG_SIZE, IMG_SIZE, 1]); // raw 0..255: the model rescales
-      const outputs = await this.model.run(input);
-      input.delete();
-      const probs = Float32Array.from(outputs[0].toTypedArray());
-      outputs.forEach((tensor) => tensor.delete());
-      if (probs.length !== EMOTIONS.length) throw new Error(`model gave ${probs.length} outputs, expected ${EMOTIONS.length}`);
-      const total = probs.reduce((a, b) => a + b, 0);
-      results.push(probs.map((p) => p / total));
+      const probs = await this.read(crop);
+      if (mirrored) {
+        const other = await this.read(mirror(crop));
+        probs.forEach((p, k) => { probs[k] = (p + other[k]) / 2; });
+      }
+      results.push(probs);
     }
     return results;
   }
+
+  /** One model run on one 48x48 crop: its 7 probabilities, normalised to sum to 1. */
+  async read(crop) {
+    const input = new Tensor(Float32Array.from(crop), [1, IMG_SIZE, IMG_SIZE, 1]); // raw 0..255: the model rescales
+    const outputs = await this.model.run(input);
+    input.delete();
+    const probs = Float32Array.from(outputs[0].toTypedArray());
+    outputs.forEach((tensor) => tensor.delete());
+    if (probs.length !== EMOTIONS.length) throw new Error(`model gave ${probs.length} outputs, expected ${EMOTIONS.length}`);
+    const total = probs.reduce((a, b) => a + b, 0);
+    return probs.map((p) => p / total);
+  }
+}
+
+/** A 48x48 gray crop turned left to right. */
+function mirror(crop) {
+  const out = new Uint8Array(crop.length);
+  for (let y = 0; y < IMG_SIZE; y++) {
+    for (let x = 0; x < IMG_SIZE; x++) out[y * IMG_SIZE + x] = crop[y * IMG_SIZE + IMG_SIZE - 1 - x];
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ export const EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise",
 export const IMG_SIZE = 48; // the model's input: 48x48 grayscale, float 0..255 (it rescales inside)
 export const FACE_MARGIN = 0.1; // each box is widened by this fraction per side before cropping
 export const MIN_READABLE_FACE_PX = 20; // a narrower face is "too small": grey box, no label
-export const UNSURE_BELOW = 0.5; // a readable face whose top probability is below this shows "?"
+export const UNSURE_BELOW = 0.45; // a readable face whose top probability is below this shows "?"
 export const TRACK_MIN_IOU = 0.3; // a detection continues a face of the last frame when they overlap this much
 export const SMOOTHING_HALF_LIFE_S = 0.15; // EMA of the 7 probabilities, in seconds of the frames' timestamps
 
