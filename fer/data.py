@@ -65,6 +65,25 @@ def split_off_val(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> t
     return (x[~val_mask], y[~val_mask]), (x[val_mask], y[val_mask])
 
 
+def vote_targets(votes_path: str | Path, split: str, y: np.ndarray) -> np.ndarray:
+    """FER+ vote distributions as 7-class targets (N, 7) float32, row-aligned with `split`'s labels `y`.
+
+    `ferplus_votes.npz` holds 10 annotators' votes per FER-2013 row; contempt, unknown and not-a-face have no
+    7-class counterpart and are dropped. A row with no 7-class vote keeps its FER-2013 label as a one-hot.
+    """
+    path = Path(votes_path)
+    try:
+        with np.load(path) as data:
+            votes = data[f"votes_{split}"][:, data["ferplus_to_fer7"]].astype(np.float32)
+    except (OSError, KeyError, ValueError) as error:
+        raise DataError(f"{path}: not a FER+ votes file with a '{split}' split ({error})") from None
+    if len(votes) != len(y):
+        raise DataError(f"{path}: {len(votes)} '{split}' rows, the data has {len(y)}: not row-aligned")
+    totals = votes.sum(axis=1, keepdims=True)
+    onehot = np.eye(NUM_CLASSES, dtype=np.float32)[y]
+    return np.where(totals > 0, votes / np.maximum(totals, 1), onehot)
+
+
 def _check_labels(path: Path, y: np.ndarray) -> np.ndarray:
     if y.size and (y.min() < 0 or y.max() >= NUM_CLASSES):
         raise DataError(f"{path}: labels must be 0..{NUM_CLASSES - 1}, found {y.min()}..{y.max()}")

@@ -33,10 +33,11 @@ import numpy as np
 
 from fer.augment import augment_batch, degrade_batch
 from fer.config import NUM_CLASSES, RUNS_DIR
-from fer.data import load_fer2013, split_off_val
+from fer.data import load_fer2013, split_off_val, vote_targets
 from fer.evaluate import Predictor, load_predictor, predict_flip_averaged
 from fer.model import MODEL_NAME, ModelConfig, build_model, load_model_file, shrink
 from fer.report import plot_learning_curves
+from fer.teachers import load_soft_labels
 
 log = logging.getLogger("fer.train")
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
@@ -64,6 +65,10 @@ class TrainConfig:
     teacher: str = ""  # distil: targets mix the labels with this model's flip-averaged probabilities
     distill_weight: float = 0.5  # the teacher's share of each target
     degrade: float = 0.0  # share of training faces given webcam degradations (fer.augment); a teacher sees them clean
+    ferplus: str = ""  # FER+ votes (ferplus_votes.npz): mix their distributions into the training targets
+    ferplus_weight: float = 0.5  # the votes' share of each target, the rest the FER-2013 label
+    soft_labels: tuple[str, ...] = ()  # teachers' soft-label files (fer.teachers): distil offline from their mean
+    soft_weight: float = 0.6  # their mean's share of each target, the rest the label (or label and votes)
     resume: bool = False  # continue from out/backup
     verbose: int = -1  # keras fit verbosity; -1 = progress bar on a terminal, a line per epoch otherwise
 
@@ -77,6 +82,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, ModelConfig]
                 parser.add_argument(flag, action="store_true")
             elif field.name == "widths":
                 parser.add_argument(flag, type=int, nargs="+", default=list(field.default))
+            elif field.name == "soft_labels":
+                parser.add_argument(flag, nargs="+", default=[])
             else:
                 parser.add_argument(flag, type=type(field.default), default=field.default)
     args = vars(parser.parse_args(argv))
@@ -86,6 +93,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, ModelConfig]
         parser.error("--shrink needs --init (the model to shrink)")
     model_args = {f.name: args.pop(f.name) for f in fields(ModelConfig)}
     model_args["widths"] = tuple(model_args["widths"])
+    args["soft_labels"] = tuple(args["soft_labels"])
     return TrainConfig(**args), ModelConfig(**model_args)
 
 
@@ -100,16 +108,19 @@ def class_weights(y: np.ndarray, power: float) -> dict[int, float]:
 class AugmentedBatches(keras.utils.PyDataset):
     """Shuffled, augmented training batches: (x float32 (B, 48, 48, 1), y, sample weight).
 
-    y is one-hot, or with a `teacher` (knowledge distillation) `distill_weight` of the teacher's
-    flip-averaged probabilities for the same augmented faces plus the rest of the one-hot label.
+    y is the faces' `targets` (default: one-hot labels; see `training_targets`), or with a `teacher` (online
+    distillation) `distill_weight` of the teacher's flip-averaged probabilities for the same augmented faces
+    plus the rest of the targets.
     A `degrade` share of the faces then goes through a webcam's degradations; the teacher reads
     them before that, so the student learns to see through JPEG, blur and low resolution.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, weights: dict[int, float], batch_size: int, seed: int,
-                 teacher: Predictor | None = None, distill_weight: float = 0.5, degrade: float = 0.0):
+                 teacher: Predictor | None = None, distill_weight: float = 0.5, degrade: float = 0.0,
+                 targets: np.ndarray | None = None):
         super().__init__(workers=min(8, os.cpu_count() or 1), use_multiprocessing=False)
-        self.x, self.y_onehot = x, keras.utils.to_categorical(y, NUM_CLASSES)
+        self.x = x
+        self.targets = keras.utils.to_categorical(y, NUM_CLASSES) if targets is None else targets
         self.sample_weight = np.array([weights[label] for label in range(NUM_CLASSES)], np.float32)[y]
         self.batch_size, self.seed, self.epoch = batch_size, seed, 0
         self.teacher, self.distill_weight, self.degrade = teacher, distill_weight, degrade
@@ -121,7 +132,7 @@ class AugmentedBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         rng = np.random.default_rng((self.seed, self.epoch, index))  # same batches whatever the thread order
-        faces, y = augment_batch(self.x[idx], rng), self.y_onehot[idx]
+        faces, y = augment_batch(self.x[idx], rng), self.targets[idx]
         if self.teacher is not None:
             soft = predict_flip_averaged(self.teacher, np.rint(faces).astype(np.uint8))
             y = (1 - self.distill_weight) * y + self.distill_weight * soft
@@ -132,6 +143,17 @@ class AugmentedBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch += 1
         self.order = np.random.default_rng((self.seed, self.epoch)).permutation(len(self.x))
+
+
+def training_targets(cfg: TrainConfig, y: np.ndarray) -> np.ndarray:
+    """Each training face's target before augmentation: its one-hot label, mixed with its FER+ vote distribution
+    (--ferplus), then with the teachers' mean soft label (--soft-labels, offline distillation)."""
+    targets = keras.utils.to_categorical(y, NUM_CLASSES)
+    if cfg.ferplus:
+        targets = (1 - cfg.ferplus_weight) * targets + cfg.ferplus_weight * vote_targets(cfg.ferplus, "train", y)
+    if cfg.soft_labels:
+        targets = (1 - cfg.soft_weight) * targets + cfg.soft_weight * load_soft_labels(cfg.soft_labels, "train", y)
+    return targets.astype(np.float32)
 
 
 def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -191,8 +213,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> None:
     data = load_splits(cfg)
     weights = class_weights(data["train"][1], cfg.class_weight_power)
     teacher = load_predictor(Path(cfg.teacher)) if cfg.teacher else None
+    targets = training_targets(cfg, data["train"][1])
     train_batches = AugmentedBatches(*data["train"], weights, cfg.batch_size, cfg.seed, teacher, cfg.distill_weight,
-                                     cfg.degrade)
+                                     cfg.degrade, targets)
     x_val, y_val = data["val"][0][..., None].astype(np.float32), data["val"][1]
     log.info("train %d, PublicTest %d, class weights %s", len(train_batches.x), len(x_val),
              {k: round(v, 2) for k, v in weights.items()})
