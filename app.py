@@ -42,6 +42,7 @@ from fer.config import (
     MAX_QUEUE,
     MAX_UPLOAD,
     PHOTO_CONCURRENCY,
+    STATE_SESSIONS,
     SWEEP_EVERY_S,
     VIDEO_CONCURRENCY,
 )
@@ -440,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(max_size=MAX_QUEUE)
     try:
         demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True,
-                    max_file_size=MAX_UPLOAD)
+                    max_file_size=MAX_UPLOAD, state_session_capacity=STATE_SESSIONS)
         if args.share and not demo.share_url:
             print("Could not create a share link (no internet, or the tunnel is blocked): serving locally only.")
         demo.block_thread()  # returns on Ctrl-C or SIGTERM, after closing the server

@@ -88,7 +88,10 @@ def chromium_with_camera(playwright, y4m: Path):
     """Headless Chromium whose fake webcam plays `y4m` in a loop."""
     args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-video-capture={y4m}", "--no-sandbox", "--headless=new", "--disable-gpu",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            # Several live pages at once (devtools.soak): pages in the background keep rendering and streaming.
+            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+            "--disable-backgrounding-occluded-windows"]
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
     try:
         yield browser

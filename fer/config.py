@@ -86,6 +86,9 @@ MAX_VIDEO_S = 2 * 3600  # a recorded video longer than this is refused when open
 MAX_UPLOAD = "2gb"  # Gradio refuses larger uploads (max_file_size); a two-hour 720p lecture is about 1 GB
 MAX_QUEUE = 64  # requests waiting for a worker before Gradio answers "queue full"
 LIVE_CONCURRENCY = 8  # live streams analysed at once; more viewers wait in the queue
+# Viewers whose Gradio state the server keeps, least recently active dropped first: Gradio keeps a closed page's
+# state (its last frame, chart and timeline) for an hour, up to 10,000 pages by default.
+STATE_SESSIONS = 128
 PHOTO_CONCURRENCY = 2  # photos analysed at once (one per core here); the model itself runs one batch at a time
 VIDEO_CONCURRENCY = 1  # recorded videos annotated at once: one video keeps every core busy
 
