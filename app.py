@@ -135,6 +135,14 @@ def pipeline(detector: str) -> Pipeline:
     return Pipeline(detector)
 
 
+def checked_detector(name: object) -> str:
+    """`name` if it is a registered detector; otherwise the app's one-line message naming the choices (an API
+    client may send anything: None, a number, an unknown name)."""
+    if isinstance(name, str) and name in DETECTORS:
+        return name
+    raise gr.Error(f"Unknown face detector {name!r}: choose one of {', '.join(DETECTORS)}.", print_exception=False)
+
+
 def inline_jpeg(value: np.ndarray | Image.Image | None) -> ImageData | None:
     """An output image as a JPEG data URL, sent inside the answer: see `inline_image`."""
     if value is None:
@@ -214,6 +222,7 @@ def analyze(upload: dict | None, detector: str = DEFAULT_DETECTOR, aggregate: bo
     """
     if not upload or not upload.get("path"):
         raise gr.Error("No image received: upload a photo.")
+    detector = checked_detector(detector)  # this event takes its inputs raw (preprocess=False)
     session = viewer(request)
     session_files.adopt(session, upload["path"])  # Gradio checked it is one of its uploads
     name = Path(upload.get("orig_name") or "the upload").name
@@ -389,6 +398,7 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR, forget_after_s: float = F
         gr.Markdown(INTRO.format(forget_min=f"{forget_after_s / 60:g}"))
         choices = [(detector_label(name), name) for name in DETECTORS]  # read now: the registry may have grown
         detector = gr.Radio(choices, value=default_detector, label="Face detector")
+        detector.preprocess = checked_detector  # the app's message, not Gradio's, for a value API clients send
         aggregate = gr.Checkbox(aggregate_only, label=AGGREGATE_LABEL, interactive=not aggregate_only,
                                 info="Set by the server for everyone" if aggregate_only else None)
         with gr.Tab("Live"):

@@ -103,6 +103,18 @@ def test_bad_uploads_get_the_apps_own_message_and_the_app_keeps_serving(client, 
     assert "Traceback" not in app_log.read_text(errors="replace")  # a user's mistake is not a server error
 
 
+@pytest.mark.parametrize("detector", [None, "yolo", 3, ["haar"]], ids=["None", "unknown", "number", "list"])
+def test_a_bad_detector_value_gets_the_apps_message_naming_the_choices(client, app_log, tmp_path, detector):
+    photo = write_png(tmp_path / "face.png", face_frame()[0])
+    clip = write_video(tmp_path / "clip.avi", moving_face_frames(4))
+    for api_name, args in (("/predict", (handle_file(str(photo)), detector)),
+                           ("/annotate_video", (handle_file(str(clip)), detector, 1))):
+        with pytest.raises(AppError) as err:
+            client.predict(*args, api_name=api_name)
+        assert f"Unknown face detector {detector!r}: choose one of haar, " in str(err.value), api_name
+    assert "Traceback" not in app_log.read_text(errors="replace")
+
+
 def test_the_app_states_the_eu_prohibition_where_a_teacher_reads_first():
     import app
 
