@@ -7,9 +7,10 @@ import concurrent.futures
 import numpy as np
 import pytest
 
-from devtools.frames import background, blank_frame, face_frame, noise_frame, paste_face
+from devtools.frames import background, blank_frame, face_frame, noise_frame, paste_face, resize_to_height
 from fer import Box, Frame
 from fer.detectors import DETECTORS, detector_label, get_detector
+from fer.detectors.haar import HaarDetector
 from fer.detectors.mediapipe import MediaPipeFullRangeDetector, split_tiles
 from fer.detectors.merge import merge_duplicates
 from tests.helpers import FixedBoxes
@@ -75,24 +76,26 @@ def test_unknown_name_lists_the_valid_ones():
         assert name in str(err.value)
 
 
-class OneBox(FixedBoxes):
-    """A registrable fake: built without arguments, like every registry entry."""
+class FaceAndWall(FixedBoxes):
+    """A registrable fake (built without arguments, like every registry entry): two boxes on face_frame(), one
+    on the face (where Haar puts it) and one on the bare wall beside it."""
 
-    label = "One fixed box"
+    label = "A face and a wall"
 
     def __init__(self):
-        super().__init__([Box(1, 2, 3, 4)])
+        face = HaarDetector().detect(Frame.of(face_frame()[0]))[0]
+        super().__init__([face, Box(10, 10, face.w, face.h)])
 
 
-def test_registry_is_extensible(monkeypatch):
-    monkeypatch.setitem(DETECTORS, "fake", OneBox)
+def test_registry_is_extensible_and_a_registered_detectors_boxes_are_confirmed(monkeypatch):
+    monkeypatch.setitem(DETECTORS, "fake", FaceAndWall)
     get_detector.cache_clear()  # a cached miss or stale instance must not hide the new entry
     try:
         detector = get_detector("fake")
-        assert isinstance(detector, OneBox)
-        assert detect("fake", blank_frame()) == [Box(1, 2, 3, 4)]
+        face, wall = detector.detector.boxes
+        assert detect("fake", face_frame()[0]) == [face]  # the wall is no face: the second opinion drops it
         assert get_detector("fake") is detector
-        assert detector_label("fake") == "One fixed box"
+        assert detector_label("fake") == "A face and a wall"
     finally:
         get_detector.cache_clear()  # drop the fake before monkeypatch removes it from DETECTORS
 
@@ -145,16 +148,31 @@ def test_a_photo_gets_every_haar_pass_and_a_stream_can_take_them_one_at_a_time()
 
 
 @pytest.mark.parametrize("tilt", [25, -25])
-def test_haar_finds_a_tilted_head_that_no_upright_search_finds(tilt):
-    """Heads tilted to a shoulder or bowed over a desk: the passes on a turned copy of the frame find them."""
+def test_haar_finds_and_confirms_a_tilted_head_that_no_upright_search_finds(tilt):
+    """Heads tilted to a shoulder or bowed over a desk: the passes on a turned copy of the frame find them, and
+    the second opinion keeps them."""
     haar = get_detector("haar")
     rgb = background(640, 480)
     head = paste_face(rgb, 160, 320, 240, tilt=tilt)
     frame = Frame.of(rgb)
-    upright = [k for k, search in enumerate(haar.passes) if search.angle == 0]
+    upright = [k for k, search in enumerate(haar.detector.passes) if search.angle == 0]
     assert upright and all(haar.detect(frame, part=k) == [] for k in upright)
     found = haar.detect(frame)
     assert len(found) == 1 and found[0].overlap(head) > 0.5
+
+
+@pytest.mark.parametrize(("name", "photo"), [("haar", "coins"), ("mediapipe-full", "hubble_deep_field")])
+def test_face_free_candidates_are_rejected_and_the_face_beside_them_kept(name, photo):
+    """Coins and a star field at 720p, where the detectors alone find faces; a real face pasted beside them."""
+    import skimage.data
+
+    rgb = getattr(skimage.data, photo)()
+    scene = resize_to_height(np.stack([rgb] * 3, axis=-1) if rgb.ndim == 2 else rgb, 720)
+    assert DETECTORS[name]().detect(Frame.of(scene)), f"{name} alone finds no face in {photo}: the test tests nothing"
+    frame = np.concatenate([scene, background(480, 720)], axis=1)
+    head = paste_face(frame, 300, scene.shape[1] + 240, 360)
+    found = get_detector(name).detect(Frame.of(frame))
+    assert len(found) == 1 and found[0].overlap(head) > 0.3, found
 
 
 def test_haar_answers_sessions_searching_at_once_as_it_answers_one():

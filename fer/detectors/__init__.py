@@ -2,13 +2,14 @@
 then add a line below.
 
     detector = get_detector("haar")          # or "mediapipe", "mediapipe-full"
-    boxes = detector.detect(Frame.of(rgb))   # raw boxes; Pipeline clips and sorts them
+    boxes = detector.detect(Frame.of(rgb))   # confirmed boxes (fer.detectors.confirm); Pipeline clips and sorts them
 """
 
 from __future__ import annotations
 
 import functools
 
+from fer.detectors.confirm import Confirmed
 from fer.detectors.haar import HaarDetector
 from fer.detectors.mediapipe import MediaPipeDetector, MediaPipeFullRangeDetector  # mediapipe imported when built
 from fer.types import FaceDetector
@@ -27,14 +28,15 @@ def detector_label(name: str) -> str:
 
 @functools.cache
 def get_detector(name: str) -> FaceDetector:
-    """The detector registered under `name`, built once and shared (detectors are thread-safe).
+    """The detector registered under `name`, its boxes confirmed by a second opinion, built once and shared
+    (detectors are thread-safe).
 
     Raises:
         ValueError: unknown name (the message lists the valid ones).
     """
     if name not in DETECTORS:
         raise ValueError(f"unknown detector '{name}' (choose from {', '.join(DETECTORS)})")
-    return DETECTORS[name]()
+    return Confirmed(DETECTORS[name]())
 
 
 __all__ = ["DETECTORS", "detector_label", "get_detector"]

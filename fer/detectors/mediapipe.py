@@ -79,14 +79,15 @@ class MediaPipeDetector:
 
     def detect(self, frame: Frame) -> list[Box]:
         """Faces in the frame's RGB image (shrunk first, see `long_side`), and in its tiles (see `tiles`)."""
-        boxes = self._detect_rgb(frame.rgb)
+        boxes = self.detect_rgb(frame.rgb)
         if self.tiles > 1 and max(frame.height, frame.width) > 2 * self.long_side:  # shrunk > 2x: faces get small
             for x, y, tile in split_tiles(frame.rgb, self.tiles):
-                boxes += [Box(b.x + x, b.y + y, b.w, b.h, b.score) for b in self._detect_rgb(tile)]
+                boxes += [Box(b.x + x, b.y + y, b.w, b.h, b.score) for b in self.detect_rgb(tile)]
             boxes = merge_duplicates(boxes)
         return boxes
 
-    def _detect_rgb(self, rgb: np.ndarray) -> list[Box]:
+    def detect_rgb(self, rgb: np.ndarray) -> list[Box]:
+        """Faces in an RGB uint8 image (shrunk first, see `long_side`), no tiles: in its pixels."""
         height, width = rgb.shape[:2]
         scale = min(1.0, self.long_side / max(height, width))
         size = (max(1, round(width * scale)), max(1, round(height * scale)))  # a 1-px side stays 1 px

@@ -1,0 +1,86 @@
+"""A second opinion on every candidate face: BlazeFace short-range looks at the candidate alone.
+
+    detector = Confirmed(HaarDetector())     # what get_detector("haar") builds
+    faces = detector.detect(frame)           # only the candidates that BlazeFace also calls faces
+
+A detector searches a whole frame at one scale per pass, so it sees a face as a few dozen pixels among a
+million and takes a shuttle, a wine glass or a coin for one. Here each candidate is cut out with some of its
+surroundings, as a square a face would fill about two fifths of (BlazeFace short-range is made for faces
+that fill a good part of its 128-pixel input), and kept only if BlazeFace finds a face centred inside it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from fer.config import CONFIRM_CONTEXT, CONFIRM_MIN_SCORE
+from fer.detectors.mediapipe import MediaPipeDetector
+from fer.types import Box, FaceDetector, Frame
+
+log = logging.getLogger(__name__)
+
+SIZE_RATIO = 2.0  # the second opinion's face and the candidate differ in size by at most this factor
+
+
+class FaceCheck:
+    """Keeps the candidate boxes that BlazeFace short-range also calls a face; thread-safe.
+
+    Args:
+        context: the square cut out around a candidate, as a multiple of its longer side.
+        min_score: BlazeFace's least confidence for the second opinion.
+    """
+
+    def __init__(self, context: float = CONFIRM_CONTEXT, min_score: float = CONFIRM_MIN_SCORE):
+        self.context = context
+        self._blazeface = MediaPipeDetector("short", min_confidence=min_score, long_side=128)
+
+    def confirm(self, frame: Frame, boxes: list[Box]) -> list[Box]:
+        """The boxes with a face centred in them, in their order."""
+        return [box for box in boxes if self.is_face(frame, box)]
+
+    def is_face(self, frame: Frame, box: Box) -> bool:
+        side = round(self.context * max(box.w, box.h))
+        cx, cy = box.x + box.w / 2, box.y + box.h / 2
+        x0, y0 = max(0, round(cx - side / 2)), max(0, round(cy - side / 2))
+        x1, y1 = min(frame.width, x0 + side), min(frame.height, y0 + side)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return False
+        for found in self._blazeface.detect_rgb(frame.rgb[y0:y1, x0:x1]):
+            fx, fy = x0 + found.x + found.w / 2, y0 + found.y + found.h / 2
+            centred = box.x <= fx <= box.x + box.w and box.y <= fy <= box.y + box.h
+            if centred and 1 / SIZE_RATIO <= max(found.w, found.h) / max(box.w, box.h) <= SIZE_RATIO:
+                return True
+        return False
+
+    def close(self) -> None:
+        self._blazeface.close()
+
+
+@functools.cache
+def shared_check() -> FaceCheck | None:
+    """One FaceCheck for every detector of the process; None (and a warning) without mediapipe."""
+    try:
+        return FaceCheck()
+    except ImportError as err:
+        log.warning("candidate faces are not confirmed: %s", err)
+        return None
+
+
+class Confirmed:
+    """`detector` with every box it finds confirmed by FaceCheck; its `label` and `parts` (see Pipeline.find_faces)
+    are the detector's own."""
+
+    def __init__(self, detector: FaceDetector, check: FaceCheck | None = None):
+        self.detector = detector
+        self.check = check or shared_check()
+        self.label = getattr(detector, "label", type(detector).__name__)
+        self.parts = getattr(detector, "parts", 1)
+
+    def detect(self, frame: Frame, part: int | None = None) -> list[Box]:
+        boxes = self.detector.detect(frame) if part is None else self.detector.detect(frame, part=part)
+        return boxes if self.check is None else self.check.confirm(frame, boxes)
+
+    def close(self) -> None:
+        if hasattr(self.detector, "close"):
+            self.detector.close()
