@@ -10,7 +10,8 @@ Frames are a real face (skimage's astronaut) on a plain background: one face abo
 640x480 (scaled with the frame at 1280x720, the same scene seen by a 720p camera) or four 200 px
 faces in a 2x2 grid. The pipeline is also timed with the same faces on a photo ("textured scene"):
 Haar's cost grows with texture, so a plain wall is its best case. The "faces" column shows how many
-faces a detector found, so a miss is visible.
+faces a detector found, so a miss is visible. Every detector also searches 21 face-free photos (scikit-image's:
+coins, a clock, a star field, ...) at 720p: whatever it finds there is a false face.
 
 With --groups DIR (real photos with hand-drawn face boxes, dlib's imglab XML), real scenes lead the
 table: per detector, faces found, false detections and ms per whole-pipeline frame, at 720p and at the
@@ -38,7 +39,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from devtools.frames import face_crop, face_frame
+from devtools.frames import FACE_FREE, face_crop, face_frame, face_free_photo
 from devtools.groups import GroupPhoto, classroom_frame, load_groups, match
 from devtools.server import peak_rss_mb, running_app
 from fer.config import DEFAULT_DETECTOR, IMG_SIZE
@@ -68,6 +69,8 @@ GROUP_HEIGHT = 720  # px: a front-of-room webcam's frame
 STEADY_S = 2.0  # seconds of the same scene streamed through a tracker
 STREAM_FPS = 30  # frames per second of that stream (timestamps, not a wait: frames run back to back)
 CLASSROOM_FACES = 30
+FACE_FREE_HEIGHT = 720  # px: the face-free photos, as a 720p camera would show them
+FACE_FREE_TARGET = 1  # false faces in all of them at most, default detector
 SCENE_NAMES = {"720p": f"{GROUP_HEIGHT}p", "native": "native size", "classroom": f"{CLASSROOM_FACES}-face classroom"}
 CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")  # per-face cost differs about 4x with these
 
@@ -260,6 +263,18 @@ def bench_groups(photos: list[GroupPhoto], runs: int) -> dict[str, dict]:
     return results
 
 
+def bench_face_free() -> dict[str, dict]:
+    """{detector: {"false": faces found, "photos": n, "by_photo": {name: faces}}} on devtools.frames.FACE_FREE at
+    FACE_FREE_HEIGHT: every face found there is false, so the Photo tab would label a coin or a star."""
+    photos = {name: Frame.of(face_free_photo(name, FACE_FREE_HEIGHT)) for name in FACE_FREE}
+    results = {}
+    for name in DETECTORS:
+        pipe = Pipeline(name)
+        by_photo = {photo: len(pipe.find_faces(frame)) for photo, frame in photos.items()}
+        results[name] = {"false": sum(by_photo.values()), "photos": len(photos), "by_photo": by_photo}
+    return results
+
+
 # --- Report --------------------------------------------------------------------------------------------
 
 def machine_info() -> dict:
@@ -313,6 +328,10 @@ def target_rows(results: dict) -> list[dict]:
                 row["result"] = ("pass" if r["found"] >= GROUP_RECALL_TARGET * r["faces"]
                                  and r["false"] <= GROUP_FALSE_PER_PHOTO * r["frames"] else "MISS")
             rows.append(row)
+    for name, r in results["face_free"].items():
+        rows.append({"name": f"false faces {name}, {r['photos']} face-free photos {FACE_FREE_HEIGHT}p",
+                     "p50": float(r["false"]), "p95": None, "unit": "faces", "faces": "",
+                     "limit": FACE_FREE_TARGET if name == DEFAULT_DETECTOR else None})
     for name, sizes in results["detection"].items():
         for size, r in sizes.items():
             rows.append({"name": f"detect {name} {size}", "p50": r["p50_ms"], "p95": r["p95_ms"], "unit": "ms",
@@ -379,6 +398,8 @@ def run(runs: int = RUNS, quick: bool = False, groups: Path | None = None) -> di
         log.info("real scenes: %d photos from %s, %d runs each cold, %.0f s streamed ...", len(photos), groups,
                  max(1, runs // 10), STEADY_S)
         results["groups"] = bench_groups(photos, max(1, runs // 10))
+    log.info("false faces on %d face-free photos ...", len(FACE_FREE))
+    results["face_free"] = bench_face_free()
     log.info("detectors, classifier and pipeline: %d runs each ...", runs)
     results.update(bench_library(runs, warmup))
     if not quick:

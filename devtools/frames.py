@@ -18,6 +18,10 @@ from fer.types import Box
 FACE_BOX = (slice(20, 260), slice(120, 340))  # rows, cols of the astronaut's head: 240x220 px
 BACKGROUND = 128  # grey level of the plain frames
 SCENE = "coffee"  # skimage photo behind the faces with scene=True: a cup on a table
+# scikit-image's photos with no face in them (its "camera" and "astronaut" show people): where false faces hide.
+FACE_FREE = ("brick", "cell", "chelsea", "clock", "coffee", "coins", "colorwheel", "grass", "gravel", "horse",
+             "hubble_deep_field", "immunohistochemistry", "logo", "moon", "page", "retina", "rocket", "text", "cat",
+             "checkerboard", "binary_blobs")
 GRID_FACE_SHARE = 200 / 480  # each face of the 2x2 grid, as a share of the frame height (200 px at 480)
 
 
@@ -75,6 +79,18 @@ def face_frame(width: int = 640, height: int = 480, faces: int = 1,
     boxes = [paste_face(frame, face_h, cx, cy) for cy in (height // 4, 3 * height // 4)
              for cx in (width // 4, 3 * width // 4)]
     return frame, boxes
+
+
+def face_free_photo(name: str, height: int = 720) -> np.ndarray:
+    """scikit-image's photo `name` (see FACE_FREE) as RGB uint8, scaled to `height` pixels tall."""
+    from skimage import data
+
+    image = np.asarray(getattr(data, name)())
+    if image.dtype != np.uint8:  # a few are bool or float in 0..1
+        image = (image.astype(np.float64) * 255).round().astype(np.uint8)
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return resize_to_height(np.ascontiguousarray(image[..., :3]), height)
 
 
 def blank_frame(width: int = 640, height: int = 480) -> np.ndarray:
