@@ -6,7 +6,8 @@
 A detector searches a whole frame at one scale per pass, so it sees a face as a few dozen pixels among a
 million and takes a shuttle, a wine glass or a coin for one. Here each candidate is cut out with some of its
 surroundings, as a square a face would fill about two fifths of (BlazeFace short-range is made for faces
-that fill a good part of its 128-pixel input), and kept only if BlazeFace finds a face centred inside it.
+that fill a good part of its 128-pixel input), and kept only if BlazeFace finds a face there, centred inside
+the candidate and within SIZE_RATIO of its size.
 """
 
 from __future__ import annotations
