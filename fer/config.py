@@ -86,6 +86,20 @@ CHART_REFRESH_S = 0.2  # seconds between updates of the live chart and status li
 AGGREGATE_MIN_FACES = 3  # aggregate-only mode shows a class mix only when at least this many faces are readable
 TIMELINE_MAX_POINTS = 500  # past this many, timeline points merge into coarser time buckets
 
+# Lecture reports (fer/lecture_report.py): one HTML file per recording, and fer.batch's index.html per term.
+REPORT_CURVE_POINTS = 300  # the report's charts resample a recording onto at most this many steps
+REPORT_SMOOTHING = 1 / 40  # the mix chart averages over this share of the recording (90 s of an hour)
+REPORT_MAX_SEGMENTS = 12  # the per-segment table's rows: the shortest of REPORT_SEGMENTS_S that fits
+REPORT_SEGMENTS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+REPORT_MOMENTS = 4  # the most moments of change listed
+# A moment is where the mix in the window after it differs from the window before by at least this much (half the
+# L1 distance of the shares: 0.3 = 30% of the faces show another expression); windows are this share of the
+# recording, at least REPORT_CHANGE_MIN_S.
+REPORT_MIN_CHANGE = 0.3
+REPORT_CHANGE_WINDOW = 1 / 20
+REPORT_CHANGE_MIN_S = 2.0
+REPORT_STILL_WIDTH = 360  # px of each moment's still (a JPEG inside the report)
+
 # Limits on what users send (fer/images.py, fer/video.py, app.py): each refusal names its limit.
 MAX_IMAGE_PIXELS = 40_000_000  # a photo larger than this (e.g. 7700x5200) is refused before decoding: ~120 MB as RGB
 MAX_VIDEO_S = 2 * 3600  # a recorded video longer than this is refused when opened (a double lesson fits)

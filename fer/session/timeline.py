@@ -1,4 +1,5 @@
-"""The class's expression mix over time: per frame, the share of visible faces showing each expression.
+"""The class's expression mix over time: per frame, the share of visible faces showing each expression, and how
+many faces were in view.
 
 Memory stays bounded for any length: past `max_points`, neighbouring points merge into time buckets
 twice as wide.
@@ -15,6 +16,8 @@ import pandas as pd
 from fer.config import EMOTIONS, NUM_CLASSES, TIMELINE_MAX_POINTS
 from fer.types import Face
 
+POINT_COLUMNS: tuple[str, ...] = ("time_s", "frames", "read_frames", "faces", *EMOTIONS)
+
 
 def label_shares(faces: list[Face]) -> np.ndarray:
     """Share of the readable faces whose top class is each emotion: float64 (7,) summing to 1 (zeros if
@@ -25,24 +28,24 @@ def label_shares(faces: list[Face]) -> np.ndarray:
 
 @dataclass
 class _Bucket:
-    """Frames merged into one timeline point."""
+    """Analysed frames merged into one timeline point."""
 
-    frames: int = 0
+    frames: int = 0  # analysed frames
+    read_frames: int = 0  # of which with a readable face: the frames the shares average over
+    faces_sum: int = 0  # faces in view (readable or not), summed over the frames
     time_sum: float = 0.0
     share_sum: np.ndarray = field(default_factory=lambda: np.zeros(NUM_CLASSES))
 
-    @property
-    def time_s(self) -> float:
-        return self.time_sum / self.frames
-
-    def add(self, frames: int, time_sum: float, share_sum: np.ndarray) -> None:
-        self.frames += frames
-        self.time_sum += time_sum
-        self.share_sum += share_sum
+    def merge(self, other: _Bucket) -> None:
+        self.frames += other.frames
+        self.read_frames += other.read_frames
+        self.faces_sum += other.faces_sum
+        self.time_sum += other.time_sum
+        self.share_sum += other.share_sum
 
 
 class Timeline:
-    """Accumulates frames' label shares into at most `max_points` points in time.
+    """Accumulates analysed frames into at most `max_points` points in time.
 
     Args:
         max_points: the most points kept (>= 2); neighbours in time merge beyond it.
@@ -54,41 +57,60 @@ class Timeline:
         self.max_points = max_points
         self._buckets: dict[int, _Bucket] = {}
         self._bucket_s = 0.0  # bucket width in seconds; 0 = one point per frame
-        self._frames = 0  # frames with faces added: the point key while _bucket_s is 0
+        self._frames = 0  # frames added: the point key while _bucket_s is 0
 
     def add(self, time_s: float, faces: list[Face]) -> None:
-        """Adds one analysed frame taken at `time_s` seconds; a frame without readable faces adds no point."""
-        faces = [face for face in faces if face.readable]
-        if not faces:
-            return
+        """Adds one analysed frame taken at `time_s` seconds, with the faces in view (none is a frame too)."""
+        readable = [face for face in faces if face.readable]
         self._frames += 1
         key = self._frames if self._bucket_s == 0 else math.floor(time_s / self._bucket_s)
-        self._buckets.setdefault(key, _Bucket()).add(1, time_s, label_shares(faces))
+        shares = label_shares(readable)
+        self._buckets.setdefault(key, _Bucket()).merge(
+            _Bucket(1, int(bool(readable)), len(faces), time_s, shares))
         while len(self._buckets) > self.max_points:
             self._coarsen()
 
+    def points(self) -> pd.DataFrame:
+        """Every point, in time order, one row each (POINT_COLUMNS): time_s (mean time of its frames), frames,
+        read_frames (frames with a readable face), faces (mean faces in view per frame), and a column per
+        emotion: its share of the readable faces, averaged over read_frames (NaN where read_frames is 0)."""
+        buckets = [self._buckets[key] for key in sorted(self._buckets)]
+        table = pd.DataFrame({
+            "time_s": [b.time_sum / b.frames for b in buckets],
+            "frames": [b.frames for b in buckets],
+            "read_frames": [b.read_frames for b in buckets],
+            "faces": [b.faces_sum / b.frames for b in buckets],
+        }, columns=POINT_COLUMNS[:4])
+        with np.errstate(invalid="ignore"):
+            shares = np.array([b.share_sum / b.read_frames for b in buckets]).reshape(-1, NUM_CLASSES)
+        return pd.concat([table, pd.DataFrame(shares, columns=list(EMOTIONS))], axis=1)
+
     def to_frame(self) -> pd.DataFrame:
-        """The timeline for a line plot (gr.LinePlot(x="time_s", y="share", color="emotion")).
+        """The expression mix for a line plot (gr.LinePlot(x="time_s", y="share", color="emotion")).
 
         Returns:
-            Long-form DataFrame with columns time_s (mean time of the frames in the point), emotion
-            (EMOTIONS order) and share (fraction of visible faces, 0..1); 7 rows per point.
+            Long-form DataFrame with columns time_s, emotion (EMOTIONS order) and share (fraction of visible
+            faces, 0..1); 7 rows per point with a readable face.
         """
-        buckets = [self._buckets[key] for key in sorted(self._buckets)]
-        times = np.array([b.time_s for b in buckets])
-        shares = np.array([b.share_sum / b.frames for b in buckets]).reshape(-1, NUM_CLASSES)
-        return pd.DataFrame({
-            "time_s": np.repeat(times, NUM_CLASSES),
-            "emotion": np.tile(np.array(EMOTIONS, dtype=object), len(buckets)),
-            "share": shares.ravel(),
-        })
+        return long_form(self.points())
 
     def _coarsen(self) -> None:
         """Doubles the bucket width (at least) and merges the points into the wider buckets."""
-        times = [b.time_s for b in self._buckets.values()]
+        times = [b.time_sum / b.frames for b in self._buckets.values()]
         span = max(times) - min(times)
         self._bucket_s = max(2 * self._bucket_s, 2 * span / self.max_points, 1e-3)
         merged: dict[int, _Bucket] = {}
         for b in self._buckets.values():
-            merged.setdefault(math.floor(b.time_s / self._bucket_s), _Bucket()).add(b.frames, b.time_sum, b.share_sum)
+            merged.setdefault(math.floor(b.time_sum / b.frames / self._bucket_s), _Bucket()).merge(b)
         self._buckets = merged
+
+
+def long_form(points: pd.DataFrame) -> pd.DataFrame:
+    """Timeline.points() as time_s, emotion, share rows (EMOTIONS order per point), points without a readable
+    face left out."""
+    read = points[points["read_frames"] > 0]
+    return pd.DataFrame({
+        "time_s": np.repeat(read["time_s"].to_numpy(dtype=float), NUM_CLASSES),
+        "emotion": np.tile(np.array(EMOTIONS, dtype=object), len(read)),
+        "share": read[list(EMOTIONS)].to_numpy(dtype=float).ravel(),
+    })
