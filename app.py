@@ -48,11 +48,12 @@ from fer.config import (
 )
 from fer.detectors import DETECTORS, detector_label
 from fer.images import read_image
+from fer.lecture_report import write_html
 from fer.live import LiveSession
 from fer.markdown import summary_markdown
-from fer.session import anonymous_crowd, label_shares
+from fer.session import EU_NOTICE, anonymous_crowd, label_shares
 from fer.session.files import SessionFiles
-from fer.video import VideoError, annotate_video
+from fer.video import VideoError, annotate_video, video_report
 
 INTRO = """# fer: live facial emotion recognition
 Boxes every face and labels its **facial expression** (angry, disgust, fear, happy, sad, surprise, neutral).
@@ -63,10 +64,7 @@ A light grey **?** marks a face the model is unsure about; a grey *too small*, o
 are deleted when you close this page (download what you want to keep first), after {forget_min} minutes
 unused, and when the server stops.
 
-**EU law:** since 2 February 2025 the EU AI Act (Article 5(1)(f)) prohibits inferring the emotions of people
-in workplaces and education institutions (medical and safety uses excepted): in the EU, do not use this on
-students or employees. Practising your own expressions, or consenting research participants outside those
-settings, remain possible. A notice, not legal advice."""
+**EU law:** """ + EU_NOTICE
 NO_FACE = "No face found: face the camera, with light on your face."
 PHOTO_JPEG_QUALITY = 90
 
@@ -258,18 +256,19 @@ def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: Li
     return *outputs, session.log.timeline.to_frame(), summary_markdown(session.log.stats.summary()), session
 
 
-def session_csv(session: LiveSession | None, request: gr.Request = None) -> str | None:
-    """The live session's CSV so far, for download; None before any face was recorded. In aggregate-only
-    mode, the class-mix timeline instead (one row per point, a column per expression)."""
+def session_files_for_download(session: LiveSession | None, detector: str, request: gr.Request = None):
+    """The live session so far, for download: its CSV (None before any face was recorded) and its report. In
+    aggregate-only mode the CSV is the class-mix timeline instead (one row per point, a column per expression)."""
     if session is None:
-        return None
+        return None, None
+    report = write_html(session_files.new_file(viewer(request), ".html"), session.report(checked_detector(detector)))
     if session.aggregate_only:
         path = session_files.new_file(viewer(request), ".csv")
-        mix = session.log.timeline.to_frame().pivot(index="time_s", columns="emotion", values="share")
-        mix.reindex(columns=list(EMOTIONS)).to_csv(path, float_format="%.4f")
-        return str(path)
+        points = session.log.timeline.points()
+        points[points["read_frames"] > 0].set_index("time_s")[list(EMOTIONS)].to_csv(path, float_format="%.4f")
+        return str(path), str(report)
     path = session.log.csv.path
-    return str(path) if path is not None else None
+    return (str(path) if path is not None else None), str(report)
 
 
 def end_session(session: LiveSession | None) -> None:
@@ -286,14 +285,14 @@ def viewer_left(request: gr.Request = None) -> None:
 def new_session(session: LiveSession | None):
     if session is not None:
         session.restart()
-    return None, None, "", None
+    return None, None, "", None, None
 
 
 def annotate_upload(video: str | None, detector: str, every: int, aggregate: bool = False,
                     request: gr.Request = None,
                     progress=gr.Progress()):  # noqa: B008 (Gradio injects progress through this default)
-    """A recorded video: annotated MP4, face CSV, timeline and summary, in the viewer's folder; in
-    aggregate-only mode only the timeline and summary, and nothing per face is written at all.
+    """A recorded video: annotated MP4, face CSV, timeline, summary and report, in the viewer's folder; in
+    aggregate-only mode only the timeline, summary and report, and nothing per face is written at all.
 
     Stops, leaving no partial output, if the viewer leaves before it is done.
     """
@@ -317,7 +316,8 @@ def annotate_upload(video: str | None, detector: str, every: int, aggregate: boo
     except ViewerLeft:
         return gr.skip()
     files = [None if path is None else str(path) for path in (result.video, result.csv)]
-    return *files, result.timeline, summary_markdown(result.summary)
+    report = write_html(out / "report.html", video_report(result, title=Path(video).name))
+    return *files, result.timeline, summary_markdown(result.summary), str(report)
 
 
 def timeline_plot() -> gr.LinePlot:
@@ -339,18 +339,20 @@ def live_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
     live_timeline = timeline_plot()
     live_summary = gr.Markdown()
     with gr.Row():
-        export = gr.Button("Download this session's CSV")
+        export = gr.Button("Download this session's CSV and report")
         reset = gr.Button("Start a new session")
-    live_csv = gr.File(label="Session CSV (one row per face per frame)")
+    with gr.Row():
+        live_csv = gr.File(label="Session CSV (one row per face per frame)")
+        live_report = gr.File(label="Session report (HTML: opens offline in any browser)")
     webcam.stream(stream, [webcam, detector, aggregate, session],
                   [live_frame, live_chart, live_status, live_timeline, live_summary, session],
                   stream_every=1 / LIVE_FPS, time_limit=3600, concurrency_limit=LIVE_CONCURRENCY,
                   api_visibility="private",
                   show_progress="hidden")  # a stream never ends: no timers, no faded outputs
-    export.click(session_csv, session, live_csv, api_visibility="private")
-    aggregate.change(new_session, session, [live_timeline, live_chart, live_summary, live_csv],
-                     api_visibility="private")
-    reset.click(new_session, session, [live_timeline, live_chart, live_summary, live_csv], api_visibility="private")
+    export.click(session_files_for_download, [session, detector], [live_csv, live_report], api_visibility="private")
+    cleared = [live_timeline, live_chart, live_summary, live_csv, live_report]
+    aggregate.change(new_session, session, cleared, api_visibility="private")
+    reset.click(new_session, session, cleared, api_visibility="private")
 
 
 def photo_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
@@ -366,18 +368,20 @@ def photo_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
 
 
 def video_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
-    """A recorded video in; annotated video, CSV, timeline and summary out; also /annotate_video."""
+    """A recorded video in; annotated video, CSV, timeline, summary and report out; also /annotate_video."""
     gr.Markdown("Any video format FFmpeg reads works, even one your browser cannot preview.")
     with gr.Row():
         video_in = gr.Video(sources=["upload"], label="Recorded video")
         video_out = gr.Video(label="Annotated", interactive=False)
     every = gr.Slider(1, 10, value=1, step=1, label="Analyse every Nth frame (higher is faster)")
     run = gr.Button("Annotate video", variant="primary")
-    video_csv = gr.File(label="Faces CSV (time_s from the video's timestamps)")
+    with gr.Row():
+        video_csv = gr.File(label="Faces CSV (time_s from the video's timestamps)")
+        video_report_file = gr.File(label="Report (HTML: opens offline in any browser)")
     video_timeline = timeline_plot()
     video_summary = gr.Markdown()
     run.click(annotate_upload, [video_in, detector, every, aggregate],
-              [video_out, video_csv, video_timeline, video_summary], api_name="annotate_video",
+              [video_out, video_csv, video_timeline, video_summary, video_report_file], api_name="annotate_video",
               concurrency_limit=VIDEO_CONCURRENCY)
 
 

@@ -3,12 +3,15 @@
     python -m fer.batch lectures/ --out annotated/                  # every video under lectures/, a worker per core
     python -m fer.batch lectures/ extra.mp4 list.txt --out annotated/ --workers 2 --every 3
     python -m fer.batch lectures/ --out annotated/ --scheduler tcp://host:8786   # workers of a running cluster
+    python -m fer.batch lectures/ --out reports/ --aggregate-only   # only each lecture's class mix: report, summary
 
 INPUT is a video, a folder (searched recursively for VIDEO_SUFFIXES) or a .txt list of videos and folders (one
 per line, relative to the list; blank lines and # comments skipped). A video X.mp4 gets X.annotated.mp4,
-X.faces.csv and X.summary.json under --out, at its path inside the folder given, below that folder's name
-(a video given by itself: just its name; see `output_names` for clashes). --out/index.csv has one row per
-video (INDEX_COLUMNS), rewritten whole, atomically, as each video finishes.
+X.faces.csv, X.report.html (fer.lecture_report: opens offline) and X.summary.json under --out, at its path inside
+the folder given, below that folder's name (a video given by itself: just its name; see `output_names` for
+clashes); with --aggregate-only, only the report and the summary, nothing per face. --out/index.csv has one row
+per video (INDEX_COLUMNS) and --out/index.html shows the term at a glance; both are rewritten whole, atomically,
+as each video finishes.
 
 Nothing is lost to a crash: each output is written under a temporary name beside its final one and renamed
 into place when complete, the summary last, so a video counts as done only once its summary exists. A rerun
@@ -36,19 +39,23 @@ from distributed import Client, KilledWorker, LocalCluster, as_completed
 from tqdm import tqdm
 
 from fer.config import DEFAULT_DETECTOR, EMOTIONS
-from fer.detectors import DETECTORS
+from fer.detectors import DETECTORS, detector_name
+from fer.lecture_report import term_html, write_html
 from fer.types import FaceDetector
-from fer.video import annotate_video
+from fer.video import annotate_video, video_report
 
 log = logging.getLogger("fer.batch")
 
 # What a folder is searched for (case-insensitive); a video named on the command line or in a list is taken as is.
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
 LIST_SUFFIX = ".txt"  # an INPUT with this suffix lists inputs
-OUTPUT_SUFFIXES = {"video": ".annotated.mp4", "csv": ".faces.csv", "summary": ".summary.json"}  # in commit order
-INDEX_NAME = "index.csv"
-INDEX_COLUMNS = ("path", "output", "status", "error", "duration_s", "frames", "analysed", "faces", *EMOTIONS,
-                 "seconds")
+# In commit order: the summary last, its presence marks a video done.
+OUTPUT_SUFFIXES = {"video": ".annotated.mp4", "csv": ".faces.csv", "report": ".report.html",
+                   "summary": ".summary.json"}
+PER_FACE_OUTPUTS = ("video", "csv")  # what aggregate-only mode never writes
+INDEX_NAME, INDEX_PAGE = "index.csv", "index.html"
+INDEX_COLUMNS = ("path", "output", "status", "error", "date", "duration_s", "frames", "analysed", "faces",
+                 *EMOTIONS, "seconds", "report")
 PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"  # index statuses; pending only mid-run
 
 
@@ -60,9 +67,11 @@ class Job:
     base: Path  # e.g. OUT/lectures/week1/intro for lectures/week1/intro.mp4
     name: str  # base relative to the output folder, as index.csv shows it
 
-    def outputs(self) -> dict[str, Path]:
-        """The final paths of the annotated video, the face CSV and the summary, in commit order."""
-        return {kind: self.base.with_name(self.base.name + suffix) for kind, suffix in OUTPUT_SUFFIXES.items()}
+    def outputs(self, aggregate_only: bool = False) -> dict[str, Path]:
+        """The final paths of the annotated video, the face CSV, the report and the summary, in commit order;
+        aggregate-only: the report and the summary."""
+        return {kind: self.base.with_name(self.base.name + suffix) for kind, suffix in OUTPUT_SUFFIXES.items()
+                if not (aggregate_only and kind in PER_FACE_OUTPUTS)}
 
 
 def find_videos(inputs: Iterable[str | Path], exclude: Path | None = None) -> list[tuple[Path, int]]:
@@ -132,10 +141,6 @@ def plan(inputs: Iterable[str | Path], out_dir: str | Path) -> list[Job]:
             for (path, _), name in zip(videos, output_names(videos), strict=True)]
 
 
-def detector_name(detector: str | FaceDetector) -> str:
-    return detector if isinstance(detector, str) else type(detector).__name__
-
-
 def partial_path(final: Path, tag: str) -> Path:
     """A temporary name beside `final`, hidden and unique to one attempt, with the same suffix (ffmpeg and
     annotate_video go by it)."""
@@ -154,7 +159,8 @@ def index_row(job: Job, status: str, summary: dict | None = None, error: str = "
            "seconds": round(summary["wall_s"] if summary else seconds, 2)}
     if summary is not None:
         session = summary["session"]
-        row |= {"duration_s": round(summary["duration_s"], 2), "frames": summary["frames"],
+        row |= {"date": summary.get("date") or "", "report": job.name + OUTPUT_SUFFIXES["report"],
+                "duration_s": round(summary["duration_s"], 2), "frames": summary["frames"],
                 "analysed": session["frames"], "faces": session["faces_seen"],
                 **{emotion: round(share, 4) for emotion, share in session["expression_share"].items()}}
     return row
@@ -166,22 +172,25 @@ def one_line(err: BaseException) -> str:
     return text if isinstance(err, ValueError) and text else f"{type(err).__name__}: {text}".rstrip(": ")
 
 
-def annotate_job(job: Job, detector: str | FaceDetector, every: int) -> dict:
-    """One video into its three outputs, each renamed into place when complete; runs as one task on a worker.
+def annotate_job(job: Job, detector: str | FaceDetector, every: int, aggregate_only: bool = False) -> dict:
+    """One video into its outputs, each renamed into place when complete; runs as one task on a worker.
 
     Returns its index row: "done", or "failed" with the reason in one line (one bad file never stops the
     batch). The detector and the classifier are built once per worker process and kept (get_detector and
     default_classifier cache them), not once per video.
     """
     started = time.perf_counter()
-    outputs = job.outputs()
+    outputs = job.outputs(aggregate_only)
     tag = uuid.uuid4().hex  # an attempt's own names: a retry never writes into a dead attempt's files
     partial = {kind: partial_path(path, tag) for kind, path in outputs.items()}
     for path in outputs.values():
         remove_partials(path)
     try:
-        result = annotate_video(job.source, partial["video"], partial["csv"], detector, every)
+        result = annotate_video(job.source, partial.get("video"), partial.get("csv"), detector, every,
+                                aggregate_only=aggregate_only)
+        write_html(partial["report"], video_report(result))
         summary = {"source": str(job.source), "detector": detector_name(detector), "every": every,
+                   "aggregate_only": aggregate_only, "date": result.date,
                    "duration_s": result.frames / result.fps, "fps": result.fps, "frames": result.frames,
                    "wall_s": result.seconds, "session": result.summary}
         partial["summary"].write_text(json.dumps(summary, indent=2))
@@ -197,21 +206,23 @@ def annotate_job(job: Job, detector: str | FaceDetector, every: int) -> dict:
     return index_row(job, DONE, summary)
 
 
-def finished_summary(job: Job, detector: str | FaceDetector, every: int) -> dict | None:
-    """The summary of an earlier run that left all three outputs with the same settings, else None."""
-    outputs = job.outputs()
+def finished_summary(job: Job, detector: str | FaceDetector, every: int, aggregate_only: bool = False) -> dict | None:
+    """The summary of an earlier run that left all its outputs with the same settings, else None."""
+    outputs = job.outputs(aggregate_only)
     if not all(path.is_file() for path in outputs.values()):
         return None
     try:
         summary = json.loads(outputs["summary"].read_text())
     except (OSError, ValueError):
         return None
-    same = summary.get("detector") == detector_name(detector) and summary.get("every") == every
+    same = (summary.get("detector"), summary.get("every"), summary.get("aggregate_only", False)) == (
+        detector_name(detector), every, aggregate_only)
     return summary if same else None
 
 
-def write_index(out_dir: Path, rows: Iterable[dict]) -> Path:
-    """Writes index.csv whole under a temporary name, then renames it: a reader never sees half of it."""
+def write_index(out_dir: Path, rows: list[dict]) -> Path:
+    """Writes index.csv and index.html (fer.lecture_report.term_html), each whole under a temporary name and then
+    renamed: a reader never sees half of either."""
     path = out_dir / INDEX_NAME
     partial = partial_path(path, uuid.uuid4().hex)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -220,11 +231,13 @@ def write_index(out_dir: Path, rows: Iterable[dict]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(partial, path)
+    write_html(out_dir / INDEX_PAGE, term_html(rows))
     return path
 
 
 def annotate_batch(jobs: list[Job], out_dir: str | Path, client: Client,
-                   detector: str | FaceDetector = DEFAULT_DETECTOR, every: int = 1, force: bool = False) -> list[dict]:
+                   detector: str | FaceDetector = DEFAULT_DETECTOR, every: int = 1, force: bool = False,
+                   aggregate_only: bool = False) -> list[dict]:
     """Annotates the jobs' videos on the workers of `client`, one task per video, keeping index.csv current.
 
     Args:
@@ -232,16 +245,17 @@ def annotate_batch(jobs: list[Job], out_dir: str | Path, client: Client,
         out_dir: where index.csv goes.
         detector, every: as for fer.video.annotate_video; a detector object must pickle.
         force: redo videos whose outputs are already complete (otherwise "skipped").
+        aggregate_only: each video's report and summary only, nothing per face (fer.video.annotate_video).
     Returns:
         The index rows, in the jobs' order.
     """
     out_dir = Path(out_dir)
     rows = []
     for job in jobs:
-        summary = None if force else finished_summary(job, detector, every)
+        summary = None if force else finished_summary(job, detector, every, aggregate_only)
         rows.append(index_row(job, PENDING) if summary is None else index_row(job, SKIPPED, summary))
     write_index(out_dir, rows)
-    futures = {client.submit(annotate_job, job, detector, every, pure=False): i
+    futures = {client.submit(annotate_job, job, detector, every, aggregate_only, pure=False): i
                for i, (job, row) in enumerate(zip(jobs, rows, strict=True)) if row["status"] == PENDING}
     frames = 0  # analysed in this run: the bar's second count
     with tqdm(total=len(jobs), initial=len(jobs) - len(futures), unit="video", desc="videos") as bar:
@@ -285,6 +299,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 "
                                             "(instead of a local cluster)")
     parser.add_argument("--force", action="store_true", help="redo videos whose outputs are already complete")
+    parser.add_argument("--aggregate-only", action="store_true",
+                        help="only each video's class mix: its report and summary, no annotated video or face CSV")
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error("--every must be at least 1")
@@ -306,10 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         if "dashboard" in client.scheduler_info().get("services", {}):
             log.info("Dask dashboard: %s", client.dashboard_link)
         log.info("%d videos, %d workers", len(jobs), len(client.scheduler_info()["workers"]))
-        rows = annotate_batch(jobs, args.out, client, args.detector, args.every, args.force)
+        rows = annotate_batch(jobs, args.out, client, args.detector, args.every, args.force, args.aggregate_only)
     counts = Counter(row["status"] for row in rows)
-    log.info("%d done, %d skipped, %d failed; index: %s", counts[DONE], counts[SKIPPED], counts[FAILED],
-             args.out / INDEX_NAME)
+    log.info("%d done, %d skipped, %d failed; index: %s (open %s in a browser)", counts[DONE], counts[SKIPPED],
+             counts[FAILED], args.out / INDEX_NAME, args.out / INDEX_PAGE)
     for row in rows:
         if row["status"] == FAILED:
             log.info("failed: %s: %s", row["path"], row["error"])

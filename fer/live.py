@@ -6,16 +6,19 @@
         show(result.main_face.confidences())
     if session.refresh_due():                     # about once a second
         show(session.log.timeline.to_frame(), session.log.stats.summary())
+    html = session.report("haar")                 # the session so far as a page that opens offline
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from fer.config import CHART_REFRESH_S, PANEL_REFRESH_S
+from fer.lecture_report import Recording, lecture_html
 from fer.pipeline import BackgroundSearch, Pipeline
 from fer.session import SessionLog
 from fer.tracking import FaceTracker
@@ -60,7 +63,8 @@ class LiveSession:
     def process(self, pipeline: Pipeline, frame: np.ndarray) -> FrameResult:
         """Analyses a frame taken now with this session's tracker, and records it."""
         now = time.monotonic()
-        self._start = now if self._start is None else self._start
+        if self._start is None:
+            self._start, self.started_at = now, datetime.now(timezone.utc)
         result = pipeline.process(frame, tracker=self.tracker, t=now, search=self.search)
         self.log.record(result.faces, time_s=now - self._start)
         return result
@@ -77,6 +81,13 @@ class LiveSession:
         Faces are re-read at about that rate, so sending them with every frame only costs the browser."""
         return self._chart.due()
 
+    def report(self, detector: str) -> str:
+        """The session so far as a report (fer.lecture_report), without stills: live frames are never kept."""
+        date = None if self.started_at is None else self.started_at.strftime("%Y-%m-%d %H:%M UTC")
+        settings = {"detector": detector, **({"mode": "aggregate only"} if self.aggregate_only else {})}
+        return lecture_html(Recording("Live session", self.log.timeline.points(), self.log.stats.summary(), settings,
+                                      date=date, aggregate_only=self.aggregate_only))
+
     def restart(self) -> None:
         """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one."""
         old = self.log
@@ -92,4 +103,5 @@ class LiveSession:
         self.tracker = FaceTracker()
         self.log = SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only)
         self._start: float | None = None  # monotonic time of the first frame
+        self.started_at: datetime | None = None  # and its date
         self._panels, self._chart = Cadence(self.refresh_s), Cadence(CHART_REFRESH_S)

@@ -2,6 +2,8 @@
 
     python -m fer.video lesson.mp4 --out annotated.mp4 --csv faces.csv
     python -m fer.video lesson.mp4 --detector mediapipe-full --every 3   # analyse every 3rd frame
+    python -m fer.video lesson.mp4 --out a.mp4 --csv f.csv --report r.html  # and a report that opens offline
+    python -m fer.video lesson.mp4 --aggregate-only --report r.html      # only the class mix: the report alone
 
 Frames are streamed, so memory stays flat for any length. Timestamps come from the video itself.
 The output is H.264 MP4 (yuv420p, faststart), which every browser plays. It is encoded by the ffmpeg
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,10 +31,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from fer.config import DEFAULT_DETECTOR, MAX_VIDEO_S, VIDEO_CRF, VIDEO_DEFAULT_FPS, VIDEO_PRESET
-from fer.detectors import DETECTORS
+from fer.detectors import DETECTORS, detector_name
 from fer.draw import annotate
+from fer.lecture_report import Recording, lecture_html, write_html
 from fer.pipeline import Pipeline
-from fer.session import SessionLog
+from fer.session import SessionLog, long_form
 from fer.tracking import FaceTracker
 from fer.types import Face, FaceDetector
 
@@ -159,8 +164,18 @@ class VideoResult:
     analysed: int  # frames run through the detector and classifier
     fps: float  # the source's frame rate, kept in the output
     seconds: float  # wall-clock processing time
-    timeline: pd.DataFrame  # Timeline.to_frame(): time_s, emotion, share
+    points: pd.DataFrame  # Timeline.points(): the mix and the faces in view over time
     summary: dict  # SessionStats.summary(); fer.markdown.summary_markdown renders it
+    source: Path
+    date: str | None  # when the source was recorded, if it says (recording_date)
+    detector: str  # its registered name, or the class name of a detector object
+    every: int
+    aggregate_only: bool
+
+    @property
+    def timeline(self) -> pd.DataFrame:
+        """The mix over time in long form (Timeline.to_frame()): time_s, emotion, share."""
+        return long_form(self.points)
 
 
 def annotate_video(src: str | Path, out_video: str | Path | None, out_csv: str | Path | None,
@@ -232,9 +247,50 @@ def annotate_video(src: str | Path, out_video: str | Path | None, out_csv: str |
                     path.unlink(missing_ok=True)
     return VideoResult(
         video=out_video, csv=out_csv, frames=frames, analysed=session_log.stats.frames, fps=reader.fps,
-        seconds=time.perf_counter() - started, timeline=session_log.timeline.to_frame(),
-        summary=session_log.stats.summary(),
+        seconds=time.perf_counter() - started, points=session_log.timeline.points(),
+        summary=session_log.stats.summary(), source=src, date=recording_date(src), detector=detector_name(detector),
+        every=every,
+        aggregate_only=aggregate_only,
     )
+
+
+def recording_date(path: str | Path) -> str | None:
+    """When a video was recorded, from its container's creation_time tag (cameras and phones set it), as
+    "YYYY-MM-DD HH:MM UTC"; None when it has none. File dates are not used: a copy or an upload resets them."""
+    try:
+        probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                               capture_output=True, text=True, errors="replace", timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"creation_time\s*:\s*(\d{4}-\d\d-\d\d)T(\d\d:\d\d)", probe.stderr)
+    return None if found is None or found[1].startswith("1970") else f"{found[1]} {found[2]} UTC"
+
+
+def frame_at(path: Path, time_s: float) -> np.ndarray | None:
+    """The RGB frame of a video at `time_s` seconds, or None if it cannot be read there."""
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    try:
+        capture.set(cv2.CAP_PROP_POS_MSEC, time_s * 1000)
+        ok, bgr = capture.read()
+    finally:
+        capture.release()
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if ok else None
+
+
+def video_report(result: VideoResult, title: str | None = None) -> str:
+    """The report of an annotated video (fer.lecture_report): its moments show stills of the annotated video
+    when there is one, never in aggregate-only mode."""
+    every = "every frame" if result.every == 1 else f"every {result.every}th frame"
+    settings = {"detector": result.detector, "analysed": every}
+    if result.aggregate_only:
+        settings["mode"] = "aggregate only"
+    video = result.video
+    return lecture_html(Recording(
+        title=title or result.source.name, points=result.points, summary=result.summary, settings=settings,
+        date=result.date, aggregate_only=result.aggregate_only,
+        still=None if video is None else (lambda t: frame_at(video, t)),
+        extra={"faces in view at most": str(result.summary["max_faces_in_frame"])} if result.aggregate_only else {},
+    ))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -244,9 +300,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--csv", type=Path, help="face rows (default: VIDEO-faces.csv beside it)")
     parser.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list(DETECTORS))
     parser.add_argument("--every", type=int, default=1, help="analyse every Nth frame (default 1: all)")
+    parser.add_argument("--report", type=Path, help="also write a report that opens offline in any browser (.html)")
+    parser.add_argument("--aggregate-only", action="store_true",
+                        help="only the class's expression mix: no annotated video, no face CSV, nothing per face "
+                             "in the report (use with --report)")
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error("--every must be at least 1")
+    if args.aggregate_only:
+        if args.out or args.csv:
+            parser.error("--aggregate-only writes nothing per face: drop --out and --csv")
+        if not args.report:
+            parser.error("--aggregate-only writes only the report: give --report FILE.html")
+        return args
     args.out = args.out or args.video.with_name(f"{args.video.stem}-annotated.mp4")
     args.csv = args.csv or args.video.with_name(f"{args.video.stem}-faces.csv")
     return args
@@ -264,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         bar.update(done - bar.n)
 
     try:
-        result = annotate_video(args.video, args.out, args.csv, args.detector, args.every, progress)
+        result = annotate_video(args.video, args.out, args.csv, args.detector, args.every, progress,
+                                args.aggregate_only)
+        if args.report:
+            write_html(args.report, video_report(result))
     except ValueError as err:  # VideoError, or an output name that is not .mp4: the user's input, not a bug
         log.error("error: %s", err)
         return 2
@@ -274,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("%s: %d frames (%d analysed) in %.1f s, %.1f frames/s; %d face IDs; %d rows in %s",
              result.video, result.frames, result.analysed, result.seconds, result.frames / result.seconds,
              result.summary["faces_seen"], result.summary["rows"], result.csv)
+    if args.report:
+        log.info("report: %s", args.report)
     return 0
 
 

@@ -220,8 +220,9 @@ def use_every_tab_from_the_api(url: str, tmp_path) -> None:
     _, label, _ = api.predict(handle_file(str(photo)), "haar", api_name="/predict")
     assert label["label"] == "happy"
     clip = write_video(tmp_path / "clip.avi", moving_face_frames(12))
-    video, csv, *_ = api.predict(handle_file(str(clip)), "haar", 1, api_name="/annotate_video")
+    video, csv, _, _, report = api.predict(handle_file(str(clip)), "haar", 1, api_name="/annotate_video")
     assert read_rows(csv), "the video's CSV has face rows"
+    assert "<b>happy</b>" in Path(report).read_text(), "the report names the face's expression"
 
 
 def test_nothing_is_left_on_disk_after_the_server_stops(tmp_path):
@@ -277,5 +278,7 @@ def test_aggregate_only_server_ignores_a_client_asking_for_faces(tmp_path):
         annotated, mix, status = api.predict(handle_file(str(one)), "haar", False, api_name="/predict")
         assert annotated is None and not mix and "fewer than 3" in status
         clip = write_video(tmp_path / "clip.avi", moving_face_frames(6))
-        video, csv, _, summary = api.predict(handle_file(str(clip)), "haar", 1, False, api_name="/annotate_video")
+        video, csv, _, summary, report = api.predict(handle_file(str(clip)), "haar", 1, False,
+                                                     api_name="/annotate_video")
         assert video is None and csv is None and "Session summary" in summary
+        assert "Aggregate only" in Path(report).read_text() and "data:image/jpeg" not in Path(report).read_text()

@@ -12,7 +12,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 from devtools.frames import moving_face_frames
-from fer.batch import INDEX_COLUMNS, INDEX_NAME, annotate_batch, main, output_names, plan
+from fer.batch import INDEX_COLUMNS, INDEX_NAME, INDEX_PAGE, annotate_batch, main, output_names, plan
 from fer.detectors import get_detector
 from fer.pipeline import default_classifier
 from fer.session import CSV_COLUMNS
@@ -100,8 +100,17 @@ def test_a_batch_does_the_good_videos_reports_the_broken_one_and_resumes(videos,
     assert_same_as_sequential(out, sequential)
     assert not (out / "lectures/b/broken.annotated.mp4").exists() and not partial_files(out)
     assert set(client.run(classifier_loads).values()) <= {0, 1}  # once per worker, not once per video
+    report = (out / "lectures/a/lecture.report.html").read_text()
+    assert "Most shown expression: <b>happy</b>" in report and "Face by face" in report
+    assert not (out / "lectures/b/broken.report.html").exists()
+    page = (out / INDEX_PAGE).read_text()  # the term at a glance: rows in the order given, linked, failures why
+    links = ['href="lectures/a/lecture.report.html"', ">lectures/b/broken<", 'href="lectures/b/lecture.report.html"']
+    assert all(link in page for link in links)
+    assert sorted(links, key=page.index) == links
+    assert "failed: not a video that FFmpeg can decode" in page
 
-    done = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file() and path.name != INDEX_NAME}
+    done = {path: path.stat().st_mtime_ns for path in out.rglob("*")
+            if path.is_file() and path.name not in (INDEX_NAME, INDEX_PAGE)}
     rows = annotate_batch(jobs, out, client)  # a rerun: the done videos are kept, the broken one is tried again
     assert [row["status"] for row in rows] == ["skipped", "failed", "skipped"]
     assert rows[0]["frames"] == 12 and rows[0]["faces"] == 1  # figures from the summary
@@ -120,6 +129,21 @@ def test_a_batch_does_the_good_videos_reports_the_broken_one_and_resumes(videos,
     assert rows[0]["analysed"] == 6
     rows = annotate_batch(jobs, out, client, every=2, force=True)
     assert [row["status"] for row in rows] == ["done", "failed", "done"]
+
+
+def test_aggregate_only_batch_writes_reports_without_faces_and_keeps_them_on_a_rerun(videos, client, tmp_path):
+    out = tmp_path / "out"
+    jobs = plan([videos], out)
+    rows = annotate_batch(jobs, out, client, aggregate_only=True)
+    assert [row["status"] for row in rows] == ["done", "failed", "done"]
+    written = sorted(path.name for path in (out / "lectures/a").iterdir())
+    assert written == ["lecture.report.html", "lecture.summary.json"]  # no annotated video, no face CSV
+    report = (out / "lectures/a/lecture.report.html").read_text()
+    assert "data:image/jpeg" not in report and "Face by face" not in report and "#0" not in report
+    assert "Aggregate only" in report
+    assert [row["status"] for row in annotate_batch(jobs, out, client, aggregate_only=True)] == [
+        "skipped", "failed", "skipped"]
+    assert [row["status"] for row in annotate_batch(jobs, out, client)] == ["done", "failed", "done"]  # other mode
 
 
 class DiesOnce:
@@ -191,6 +215,7 @@ def test_outputs_are_named_by_the_folder_given_and_the_path_inside_it(tmp_path):
     assert names(jobs) == ["course/week1/intro", "course/week2/Intro", "talk"]  # folders: videos only
     assert jobs[0].outputs() == {"video": tmp_path / "out/course/week1/intro.annotated.mp4",
                                  "csv": tmp_path / "out/course/week1/intro.faces.csv",
+                                 "report": tmp_path / "out/course/week1/intro.report.html",
                                  "summary": tmp_path / "out/course/week1/intro.summary.json"}
 
 

@@ -26,6 +26,11 @@ def detector_label(name: str) -> str:
     return getattr(DETECTORS[name], "label", name)
 
 
+def detector_name(detector: str | FaceDetector) -> str:
+    """A registered detector's name as given, or an object's class name: how outputs record the detector used."""
+    return detector if isinstance(detector, str) else type(detector).__name__
+
+
 @functools.cache
 def get_detector(name: str) -> FaceDetector:
     """The detector registered under `name`, its boxes confirmed by a second opinion, built once and shared
@@ -39,4 +44,4 @@ def get_detector(name: str) -> FaceDetector:
     return Confirmed(DETECTORS[name]())
 
 
-__all__ = ["DETECTORS", "detector_label", "get_detector"]
+__all__ = ["DETECTORS", "detector_label", "detector_name", "get_detector"]
