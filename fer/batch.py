@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from fer.config import DEFAULT_DETECTOR, EMOTIONS
 from fer.detectors import DETECTORS, detector_name
-from fer.lecture_report import term_html, write_html
+from fer.lecture_report import moments, term_html, write_html
 from fer.types import FaceDetector
 from fer.video import annotate_video, video_report
 
@@ -188,11 +188,13 @@ def annotate_job(job: Job, detector: str | FaceDetector, every: int, aggregate_o
     try:
         result = annotate_video(job.source, partial.get("video"), partial.get("csv"), detector, every,
                                 aggregate_only=aggregate_only)
+        report_started = time.perf_counter()
         write_html(partial["report"], video_report(result))
         summary = {"source": str(job.source), "detector": detector_name(detector), "every": every,
                    "aggregate_only": aggregate_only, "date": result.date,
                    "duration_s": result.frames / result.fps, "fps": result.fps, "frames": result.frames,
-                   "wall_s": result.seconds, "session": result.summary}
+                   "wall_s": result.seconds, "report_s": time.perf_counter() - report_started,
+                   "moments": [moment.as_dict() for moment in moments(result.points)], "session": result.summary}
         partial["summary"].write_text(json.dumps(summary, indent=2))
         for kind, path in outputs.items():  # the summary last: its presence marks the video done
             os.replace(partial[kind], path)

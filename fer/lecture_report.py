@@ -86,6 +86,18 @@ class Moment:
     change: float  # half the L1 distance between the two mixes, 0..1
     before: np.ndarray  # (7,) shares
     after: np.ndarray
+    window_s: float  # the length of each window
+
+    @property
+    def after_s(self) -> float:
+        """The middle of the window after the change: the time whose frame shows the new mix."""
+        return self.time_s + self.window_s / 2
+
+    def as_dict(self) -> dict:
+        """Plain values (JSON-ready): time_s, change, and the mixes before and after as {emotion: share}."""
+        return {"time_s": round(self.time_s, 2), "change": round(self.change, 3),
+                **{name: {e: round(float(v), 3) for e, v in zip(EMOTIONS, mix, strict=True)}
+                   for name, mix in (("before", self.before), ("after", self.after))}}
 
 
 def clock(seconds: float) -> str:
@@ -140,7 +152,7 @@ def moments(points: pd.DataFrame, count: int = REPORT_MOMENTS, min_change: float
         mix_before, mix_after = window_mix(before), window_mix(after)
         change = float(np.abs(mix_after - mix_before).sum() / 2)
         if change >= min_change:
-            found.append(Moment(float(grid["time_s"].iloc[i]), change, mix_before, mix_after))
+            found.append(Moment(float(grid["time_s"].iloc[i]), change, mix_before, mix_after, window * step))
     chosen: list[Moment] = []
     for moment in sorted(found, key=lambda m: -m.change):
         if len(chosen) < count and all(abs(moment.time_s - c.time_s) >= window * step for c in chosen):
@@ -319,10 +331,13 @@ def lecture_html(recording: Recording) -> str:
     else:
         figures = []
         for moment in found:
-            still = None if recording.still is None or recording.aggregate_only else recording.still(moment.time_s)
-            picture = "" if still is None else jpeg_image(still, f"the annotated frame at {clock(moment.time_s)}")
+            still = None if recording.still is None or recording.aggregate_only else recording.still(moment.after_s)
+            picture, shown = "", ""
+            if still is not None:
+                picture = jpeg_image(still, f"the annotated frame at {clock(moment.after_s)}")
+                shown = f' <span class="muted">(frame at {clock(moment.after_s)})</span>'
             figures.append(f"<figure>{picture}<figcaption><b>{clock(moment.time_s)}</b> · {moment_text(moment)}"
-                           f"</figcaption></figure>")
+                           f"{shown}</figcaption></figure>")
         body.append('<div class="moments">' + "".join(figures) + "</div>")
     body += ["<h2>Segment by segment</h2>",
              "<table><tr><th>From</th><th>To</th><th>Faces in view</th><th>Mix</th><th>Largest shares</th></tr>"]
@@ -369,7 +384,7 @@ def term_html(rows: list[dict], title: str = "Lectures at a glance") -> str:
             f'<p class="muted">{len(rows)} recordings · {sum(r["status"] == "failed" for r in rows)} failed</p>']
     if any(m is not None and m.sum() > 0 for m in mixes):
         body += [term_chart(mixes), legend()]
-    body.append("<table><tr><th>#</th><th>Lecture</th><th>Date</th><th>Duration</th><th>Faces</th><th>Mix</th>"
+    body.append("<table><tr><th>#</th><th>Lecture</th><th>Date</th><th>Duration</th><th>Face IDs</th><th>Mix</th>"
                 "<th>Status</th></tr>")
     for number, (row, mix) in enumerate(zip(rows, mixes, strict=True), start=1):
         name = html.escape(row["output"])

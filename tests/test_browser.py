@@ -86,17 +86,22 @@ def summary(page):
     return page.get_by_test_id("markdown-wrapper").filter(visible=True).filter(has=heading)
 
 
-def download_csv(page, label: str, folder: Path) -> list[dict]:
-    """Clicks the file link in the component labelled `label`, as a user would; checks the CSV's header.
-
-    Returns:
-        The CSV's rows, as dicts keyed by CSV_HEADER's names.
-    """
+def download(page, label: str, folder: Path) -> Path:
+    """Clicks the file link in the component labelled `label`, as a user would; returns the saved file."""
     with page.expect_download(timeout=TIMEOUT_MS) as info:
         block(page, label).get_by_test_id("download-link").click()
     path = folder / info.value.suggested_filename
     info.value.save_as(path)
-    with path.open(newline="") as f:
+    return path
+
+
+def download_csv(page, label: str, folder: Path) -> list[dict]:
+    """Downloads the CSV in the component labelled `label` and checks its header.
+
+    Returns:
+        The CSV's rows, as dicts keyed by CSV_HEADER's names.
+    """
+    with download(page, label, folder).open(newline="") as f:
         assert f.readline().rstrip("\r\n") == CSV_HEADER
         f.seek(0)
         return list(csv.DictReader(f))
@@ -147,11 +152,14 @@ def test_timeline_and_summary_show_the_tracked_face(live_page):
     assert text.evaluate(DRAWN_OPACITY) == 1  # readable while the stream runs, not faded as "pending"
 
 
-def test_session_csv_downloads_with_face_ids(live_page, tmp_path):
-    live_page.get_by_role("button", name="Download this session's CSV").click()
+def test_session_csv_and_report_download_with_face_ids(live_page, tmp_path):
+    live_page.get_by_role("button", name="Download this session's CSV and report").click()
     expect(block(live_page, "Session CSV").get_by_test_id("download-link")).to_be_visible(timeout=TIMEOUT_MS)
     rows = download_csv(live_page, "Session CSV", tmp_path)
     assert any(row["face_id"] == "1" and row["label"] == "happy" for row in rows)
+    report = download(live_page, "Session report", tmp_path).read_text()
+    assert "<h1>Live session</h1>" in report and "Most shown expression: <b>happy</b>" in report
+    assert "<td>#1</td>" in report and "data:image/jpeg" not in report  # live frames are never kept
 
 
 def test_aggregate_only_shows_neither_a_frame_nor_a_chart_for_one_face(browser, app_url):
@@ -181,6 +189,8 @@ def test_video_tab_annotates_an_upload(video_page, tmp_path):
     rows = download_csv(video_page, "Faces CSV", tmp_path)
     assert rows and {row["face_id"] for row in rows} == {"1"}  # one face, one ID throughout
     assert Counter(row["label"] for row in rows).most_common(1)[0][0] == "happy"
+    report = download(video_page, "Report", tmp_path).read_text()
+    assert "<h1>lesson.mp4</h1>" in report and "Most shown expression: <b>happy</b>" in report
 
 
 def test_photo_tab_annotates_an_upload_and_explains_a_non_image(browser, app_url, tmp_path):

@@ -69,7 +69,8 @@ def test_a_report_names_the_dominant_expression_shows_moments_with_stills_and_ev
 
     page = lecture_html(recording(log, still=still))
     assert "Most shown expression: <b>happy</b>" in page
-    assert asked == [pytest.approx(40, abs=2)] and page.count("data:image/jpeg") == 1
+    assert asked == [pytest.approx(40, abs=5)] and asked[0] > 40  # a frame that shows the new mix
+    assert page.count("data:image/jpeg") == 1
     assert page.count("data:image/svg+xml") == 2  # the mix and the faces in view
     assert all(f"<td>#{seat}</td>" in page for seat in range(SEATS))
     assert "EU AI Act" in page and "not measurements of comprehension" in page
