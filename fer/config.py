@@ -18,7 +18,10 @@ CSV_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 FOLDER_SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-MODEL_DIR = PACKAGE_DIR.parent / "model"
+# The shipped model: the repository's model/ in a clone; fer/_model in an installed wheel (pyproject.toml maps
+# model/'s run-time files there), which exists nowhere else.
+INSTALLED_MODEL_DIR = PACKAGE_DIR / "_model"
+MODEL_DIR = INSTALLED_MODEL_DIR if INSTALLED_MODEL_DIR.is_dir() else PACKAGE_DIR.parent / "model"
 MODEL_PATH = MODEL_DIR / "emotion.tflite"  # what EmotionClassifier.load() reads
 WEIGHTS_PATH = MODEL_DIR / "emotion_f16.npz"  # architecture + float16 weights, for warm restarts
 RUNS_DIR = PACKAGE_DIR.parent / "runs"  # checkpoints and logs (git-ignored)
