@@ -1,4 +1,4 @@
-"""Teachers' soft labels: a trained model's flip-averaged probabilities for every FER-2013 face, kept as float16, so
+r"""Teachers' soft labels: a trained model's flip-averaged probabilities for every FER-2013 face, kept as float16, so
 a student can be distilled offline from teachers that no longer exist on this machine.
 
     python -m fer.training.teachers runs/teacher_ferplus/emotion.keras --data ../shared/data/fer2013.npz \

@@ -1,4 +1,4 @@
-"""Trains the emotion CNN on FER-2013 and saves the best PublicTest model.
+r"""Trains the emotion CNN on FER-2013 and saves the best PublicTest model.
 
     python -m fer.training.train --data ../shared/data/fer2013.npz               # CPU recipe, under 2 h on 2 cores
     python -m fer.training.train --data fer2013.csv --resume                      # continue an interrupted run
