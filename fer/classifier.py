@@ -47,7 +47,7 @@ def verify_checksum(model: Path) -> None:
     expected = recorded.read_text().split()[0].lower()
     if file_sha256(model) != expected:
         raise ModelError(f"{model}: damaged or replaced (its sha256 differs from {recorded.name}); restore it, "
-                         f"e.g. `git checkout -- {model.name}` in its folder, or re-export it with fer.export")
+                         f"e.g. `git checkout -- {model.name}` in its folder, or re-export it with fer.training.export")
 
 
 class EmotionClassifier:

@@ -18,7 +18,10 @@ CSV_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 FOLDER_SPLITS = {"train": "train", "validation": "val", "val": "val", "test": "test"}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-MODEL_DIR = PACKAGE_DIR.parent / "model"
+# The shipped model: the repository's model/ in a clone; fer/_model in an installed wheel (pyproject.toml maps
+# model/'s run-time files there), which exists nowhere else.
+INSTALLED_MODEL_DIR = PACKAGE_DIR / "_model"
+MODEL_DIR = INSTALLED_MODEL_DIR if INSTALLED_MODEL_DIR.is_dir() else PACKAGE_DIR.parent / "model"
 MODEL_PATH = MODEL_DIR / "emotion.tflite"  # what EmotionClassifier.load() reads
 WEIGHTS_PATH = MODEL_DIR / "emotion_f16.npz"  # architecture + float16 weights, for warm restarts
 RUNS_DIR = PACKAGE_DIR.parent / "runs"  # checkpoints and logs (git-ignored)
@@ -29,8 +32,8 @@ DEFAULT_DETECTOR = "haar"
 FACE_MARGIN = 0.1  # widen each detected box by this fraction per side: FER-2013 crops show the whole face
 # A face box narrower than this is "too small" to read: boxed in grey, no label. Its crop (with the margin)
 # is about 24 px; PrivateTest faces shrunk to a 24 px crop and classified as the pipeline does score 64.4%
-# top-1, vs 70.4% at 48 px, 67.2% at 28 px and 59.1% at 20 px (`python -m fer.evaluate --degrade size=N`):
-# the limit where a face loses about 6 points, as 24 px did before the model was trained on small faces.
+# top-1, vs 70.4% at 48 px, 67.2% at 28 px and 59.1% at 20 px (`python -m fer.training.evaluate --degrade size=N`):
+# the size where a face loses about 6 points.
 MIN_READABLE_FACE_PX = 20
 CLASSIFIER_THREADS = 2  # TFLite threads for the emotion CNN
 # Every candidate face is confirmed by BlazeFace short-range on a square around it, CONFIRM_CONTEXT times its
@@ -44,7 +47,7 @@ TOO_SMALL = "too small"  # what a face too small to read shows instead of an exp
 TOO_SMALL_COLOR = (128, 128, 128)  # RGB grey
 # A readable face whose top probability is below this is "unsure": boxed with "?" instead of a word, and
 # labelled "unsure" in the CSV (its probabilities kept). Chosen on PublicTest, read as the app reads a face (the
-# crop and its mirror image, `fer.evaluate --tta`): the highest threshold just below which the model is right
+# crop and its mirror image, `fer.training.evaluate --tta`): the highest threshold just below which the model is right
 # less often than wrong (40%); 84% of faces are above it, 77% of those right.
 UNSURE_BELOW = 0.45
 UNSURE = "unsure"

@@ -37,4 +37,15 @@ echo "setup: installing $* into .venv (the first time takes a few minutes)"
 args=()
 for file in "$@"; do args+=(-r "$file"); done
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "${args[@]}"
+# One cv2 (see requirements.txt): a .venv made before may also hold another OpenCV wheel. Removing it deletes the
+# cv2/ files the two share, so the kept one is reinstalled over them.
+others=$(.venv/bin/python -m pip list --format=freeze --disable-pip-version-check \
+    | grep -ioE '^opencv-(python|python-headless|contrib-python-headless)==' | tr -d '=' || true)
+if [ -n "$others" ]; then
+    echo "setup: removing" $others "(requirements.txt keeps opencv-contrib-python only)"
+    # shellcheck disable=SC2086  # one word per package
+    .venv/bin/python -m pip uninstall --quiet --disable-pip-version-check -y $others
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+        "$(grep -oE '^opencv-contrib-python==[^ ]+' requirements.txt)"
+fi
 echo "$wanted" >> "$stamp"

@@ -18,13 +18,13 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
 settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
 
-# fer.export's TFLite converter needs TensorFlow: pin the Keras backend before any test imports Keras.
+# fer.training.export's TFLite converter needs TensorFlow: pin the Keras backend before any test imports Keras.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
 @pytest.fixture(scope="session")
 def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An .npz in fer.data's layout: 70 train and 14 val random uint8 48x48 faces, every class present."""
+    """An .npz in fer.training.data's layout: 70 train and 14 val random uint8 48x48 faces, every class present."""
     rng = np.random.default_rng(0)
     arrays = {}
     for split, n in (("train", 70), ("val", 14)):

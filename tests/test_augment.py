@@ -1,4 +1,4 @@
-"""The webcam degradations that training applies and `fer.evaluate --degrade` measures."""
+"""The webcam degradations that training applies and `fer.training.evaluate --degrade` measures."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from devtools.frames import face_crop
-from fer.augment import (
+from fer.training.augment import (
     DEGRADATIONS,
     DegradeConfig,
     adjust_gamma,

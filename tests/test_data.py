@@ -1,4 +1,4 @@
-"""fer.data on tiny generated files: the Kaggle CSV, Kaggle image folders, npz, and every malformed case."""
+"""fer.training.data on tiny generated files: the Kaggle CSV, Kaggle image folders, npz, and every malformed case."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fer.config import EMOTIONS, IMG_SIZE, NUM_CLASSES
-from fer.data import DataError, load_fer2013, split_off_val
+from fer.training.data import DataError, load_fer2013, split_off_val
 
 PIXELS = IMG_SIZE * IMG_SIZE
 

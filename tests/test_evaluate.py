@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer.config import NUM_CLASSES
-from fer.evaluate import calibration, choose_unsure_threshold, compute_metrics, fit_temperature, unsure_table
+from fer.training.evaluate import calibration, choose_unsure_threshold, compute_metrics, fit_temperature, unsure_table
 
 
 def probs_with_confidence(confidence: np.ndarray, top: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """The shape of the code: data flows one way through `fer/`, the shared types sit at the bottom, the run
-time never reaches training code, Gradio or the dev tooling. Read from the source with `ast`."""
+time never reaches training code (`fer.training`), Gradio or the dev tooling. Read from the source with `ast`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-FER = Path(__file__).resolve().parent.parent / "fer"
-TRAINING = {"fer.train", "fer.augment", "fer.model", "fer.export", "fer.evaluate", "fer.data", "fer.report"}
+REPO = Path(__file__).resolve().parent.parent
+FER = REPO / "fer"
+TRAINING = "fer.training"  # the subpackage that trains, evaluates and exports the model
+# Outside fer/training/, only these may import it: training and benchmark tooling, and the tests of training.
+TRAINING_USERS = ("devtools/", "tests/test_")
+PYTHON_FOLDERS = ("fer", "devtools", "tests")  # with app.py, all the project's Python (build/ and .venv/ are not)
 RUNTIME_ROOTS = {"fer", "fer.live", "fer.video", "fer.batch", "fer.markdown", "fer.images"}  # the app and CLIs load
 ENTRY_POINTS = {"fer.benchmark"}  # `python -m fer.benchmark` hands over to devtools/ when it runs
 
@@ -65,11 +69,31 @@ def test_steps_below_the_pipeline_never_reach_up_into_it(module):
     assert "fer.pipeline" not in reachable(module)
 
 
+def is_training(module: str) -> bool:
+    return module == TRAINING or module.startswith(TRAINING + ".")
+
+
+def test_the_training_subpackage_was_read():
+    assert {"fer.training.train", "fer.training.data", "fer.training.export"} <= set(GRAPH)
+    assert "fer.training.data" in GRAPH["fer.training.train"]
+
+
 def test_runtime_never_loads_training_code_gradio_or_dev_tooling():
     for root in RUNTIME_ROOTS:
         runtime = {root} | reachable(root)
-        assert not runtime & (TRAINING | ENTRY_POINTS), f"{root} reaches {runtime & (TRAINING | ENTRY_POINTS)}"
+        banned = {name for name in runtime if is_training(name) or name in ENTRY_POINTS}
+        assert not banned, f"{root} reaches {banned}"
     for name, packages in EXTERNAL.items():
         assert "gradio" not in packages, f"{name} imports gradio: the library stays UI-free"
         if name not in ENTRY_POINTS:
             assert "devtools" not in packages and "tests" not in packages, f"{name} imports dev tooling"
+
+
+def test_only_training_and_benchmark_tooling_import_the_training_subpackage():
+    sources = [REPO / "app.py", *(path for folder in PYTHON_FOLDERS for path in (REPO / folder).rglob("*.py"))]
+    assert FER / "pipeline.py" in sources and REPO / "devtools" / "benchmark.py" in sources
+    for path in sources:
+        relative = path.relative_to(REPO).as_posix()
+        if relative.startswith(("fer/training/", *TRAINING_USERS)):
+            continue
+        assert not any(is_training(name) for name in imports_of(path)), f"{relative} imports {TRAINING}"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer import teachers, train
 from fer.config import MODEL_PATH, NUM_CLASSES
-from fer.data import DataError, load_fer2013, vote_targets
+from fer.training import teachers, train
+from fer.training.data import DataError, load_fer2013, vote_targets
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 

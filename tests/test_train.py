@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer import evaluate, export, train
 from fer.classifier import EmotionClassifier
 from fer.config import NUM_CLASSES
-from fer.model import ModelConfig, build_model, load_model_file, shrink
+from fer.training import evaluate, export, train
+from fer.training.model import ModelConfig, build_model, load_model_file, shrink
 
 # Keras 3.15's TensorFlow backend calls np.array(variable, copy=False) internally; harmless noise.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")

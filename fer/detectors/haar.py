@@ -54,8 +54,8 @@ class HaarDetector:
         min_face: smallest face side in pixels of the downscaled frame (24 = 43 px in a 720p frame).
         passes: the searches, in the order a stream takes them.
     On the four real group photos at 720p the defaults find 18 of 18 faces with no false detection, where
-    the first release's single search (240 px, 1.2, 5 neighbours) found 9; with a fifth photo of six
-    people, tilted and bowed heads among them, 24 of 24 and one false (a hand). A photo pays for every
+    one search (240 px, 1.2, 5 neighbours) finds 9; with a fifth photo of six people, tilted and bowed heads
+    among them, 24 of 24 and one false (a hand). A photo pays for every
     pass (about 4x one search); a stream runs one pass per search, in turn, every SEARCH_EVERY_S, beside
     the frames (faces are followed between), so its cost is that of one.
     """

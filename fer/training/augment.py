@@ -1,7 +1,7 @@
 """Training-time augmentation on the CPU with OpenCV: pose, framing, lighting and occlusion, plus
 what webcams and streams do to a face (JPEG, low resolution, blur, sensor noise, exposure).
 
-The webcam degradations are also plain functions (`DEGRADATIONS`) so `fer.evaluate --degrade`
+The webcam degradations are also plain functions (`DEGRADATIONS`) so `fer.training.evaluate --degrade`
 measures a model on exactly what training showed it.
 
 Kept out of the model graph on purpose: Keras' augmentation layers are slow under XLA on
@@ -78,7 +78,7 @@ def sensor_noise(face: np.ndarray, sigma: float, rng: np.random.Generator | None
     return np.clip(face + rng.normal(0, sigma, face.shape), 0, 255).astype(np.uint8)
 
 
-# name -> (face, value) -> degraded face: what `fer.evaluate --degrade NAME=VALUE` applies.
+# name -> (face, value) -> degraded face: what `fer.training.evaluate --degrade NAME=VALUE` applies.
 DEGRADATIONS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "jpeg": jpeg_roundtrip,
     "size": shrink_and_enlarge,

@@ -1,6 +1,6 @@
 """The emotion CNN: a compact VGG-style network for 48x48 grayscale faces.
 
-`build_model` is a pure builder: no training, no I/O, no augmentation (see fer.augment).
+`build_model` is a pure builder: no training, no I/O, no augmentation (see fer.training.augment).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def build_model(config: ModelConfig = ModelConfig(), num_classes: int = NUM_CLAS
 def shrink(model: keras.Model, config: ModelConfig) -> keras.Model:
     """A narrower copy of `model` (built from `config`) that keeps, in every layer, the channels with the
     largest batch-norm scale |gamma| and their weights: a far better start for a faster student than
-    random weights (see `fer.train --shrink`).
+    random weights (see `fer.training.train --shrink`).
 
     Raises:
         ValueError: `config` differs from the model in anything but narrower widths.

@@ -1,10 +1,10 @@
 """Measures a model on one FER-2013 split: accuracy, macro recall, per-class precision/recall, confusion.
 
-    python -m fer.evaluate --data ../shared/data/fer2013.npz                     # PublicTest, shipped TFLite
-    python -m fer.evaluate --data fer2013.csv --split test --tta                 # PrivateTest, flip TTA
-    python -m fer.evaluate --data fer2013.npz --model runs/default/emotion.keras
-    python -m fer.evaluate --data fer2013.npz --split test --degrade jpeg=20     # as a congested stream sends them
-    python -m fer.evaluate --data fer2013.npz --split test --degrade size=24     # as a 24-px face in a frame
+    python -m fer.training.evaluate --data ../shared/data/fer2013.npz                  # PublicTest, shipped TFLite
+    python -m fer.training.evaluate --data fer2013.csv --split test --tta              # PrivateTest, flip TTA
+    python -m fer.training.evaluate --data fer2013.npz --model runs/default/emotion.keras
+    python -m fer.training.evaluate --data fer2013.npz --split test --degrade jpeg=20  # as a busy stream sends them
+    python -m fer.training.evaluate --data fer2013.npz --split test --degrade size=24  # as a 24-px face in a frame
 
 Writes metrics_<split>[_tta].json and confusion_<split>[_tta].png to --out (default: the model's
 folder). TTA (test-time augmentation) averages each face's probabilities with its mirror image's.
@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from fer.augment import DEGRADATIONS
 from fer.classifier import EmotionClassifier, file_sha256
 from fer.config import CSV_USAGE, EMOTIONS, MODEL_PATH, NUM_CLASSES, PACKAGE_DIR, SPLITS, UNSURE_BELOW
-from fer.data import DataError, load_fer2013
 from fer.preprocess import prepare_faces
-from fer.report import plot_confusion, plot_reliability
+from fer.training.augment import DEGRADATIONS
+from fer.training.data import DataError, load_fer2013
+from fer.training.report import plot_confusion, plot_reliability
 
-log = logging.getLogger("fer.evaluate")
+log = logging.getLogger("fer.training.evaluate")
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # faces uint8 (N, H, W) -> probabilities float32 (N, 7)
 SPLIT_NAMES = {split: usage for usage, split in CSV_USAGE.items()}  # "val" -> "PublicTest"
@@ -53,7 +53,7 @@ def load_predictor(path: Path) -> Predictor:
         return functools.partial(EmotionClassifier.load(path).predict_proba, mirrored=False)  # TTA is ours to add
     if path.suffix in (".keras", ".npz"):
         # Keras brings TensorFlow (seconds to import): only for these formats.
-        from fer.model import load_model_file
+        from fer.training.model import load_model_file
 
         model = load_model_file(path)
         return lambda faces: np.asarray(model.predict_on_batch(prepare_faces(faces)), dtype=np.float32)
@@ -129,7 +129,7 @@ def calibration(probs: np.ndarray, y_true: np.ndarray, bins: int = CALIBRATION_B
 
 def fit_temperature(probs: np.ndarray, y_true: np.ndarray) -> float:
     """The temperature T whose rescaled probabilities, softmax(log p / T), give the lowest negative
-    log-likelihood of the true labels (fit on PublicTest; `fer.export --temperature` bakes it in)."""
+    log-likelihood of the true labels (fit on PublicTest; `fer.training.export --temperature` bakes it in)."""
     log_probs = np.log(np.clip(probs, 1e-12, 1))
 
     def nll(temperature: float) -> float:
@@ -200,7 +200,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def parse_degrade(text: str) -> tuple[str, float]:
-    """"jpeg=20" -> ("jpeg", 20.0), checked against fer.augment.DEGRADATIONS and each one's range."""
+    """"jpeg=20" -> ("jpeg", 20.0), checked against fer.training.augment.DEGRADATIONS and each one's range."""
     name, _, value = text.partition("=")
     if name not in DEGRADATIONS:
         raise argparse.ArgumentTypeError(f"unknown degradation '{name}' (expected one of {', '.join(DEGRADATIONS)})")

@@ -51,7 +51,7 @@ def plot_confusion(matrix: np.ndarray, png: Path, title: str) -> None:
 
 
 def plot_reliability(bins: list[dict], png: Path, title: str) -> None:
-    """Accuracy against confidence per bin (fer.evaluate.calibration), with the share of faces per bin."""
+    """Accuracy against confidence per bin (fer.training.evaluate.calibration), with the share of faces per bin."""
     filled = [b for b in bins if b["count"]]
     total = sum(b["count"] for b in bins)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.5, 6), height_ratios=(3, 1), sharex=True)

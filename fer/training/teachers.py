@@ -1,9 +1,9 @@
-"""Teachers' soft labels: a trained model's flip-averaged probabilities for every FER-2013 face, kept as float16, so
+r"""Teachers' soft labels: a trained model's flip-averaged probabilities for every FER-2013 face, kept as float16, so
 a student can be distilled offline from teachers that no longer exist on this machine.
 
-    python -m fer.teachers runs/teacher_ferplus/emotion.keras --data ../shared/data/fer2013.npz \
-        --out model/teachers/ferplus_s7.npz --command "python -m fer.train ..."   # what trained it
-    python -m fer.train --data fer2013.npz --soft-labels model/teachers/*.npz ...   # distil from their mean
+    python -m fer.training.teachers runs/teacher_ferplus/emotion.keras --data ../shared/data/fer2013.npz \
+        --out model/teachers/ferplus_s7.npz --command "python -m fer.training.train ..."   # what trained it
+    python -m fer.training.train --data fer2013.npz --soft-labels model/teachers/*.npz ...   # distil from their mean
 
 A file holds `probs_<split>` float16 (N, 7) for train, val and (if the data has it) test, each split's labels'
 sha256 (so a file made from other data, or rows in another order, is refused), and `meta`: the teacher's
@@ -22,10 +22,10 @@ import numpy as np
 
 from fer.classifier import file_sha256
 from fer.config import NUM_CLASSES, SPLITS
-from fer.data import DataError, load_fer2013
-from fer.evaluate import load_predictor, predict
+from fer.training.data import DataError, load_fer2013
+from fer.training.evaluate import load_predictor, predict
 
-log = logging.getLogger("fer.teachers")
+log = logging.getLogger("fer.training.teachers")
 
 
 def labels_digest(y: np.ndarray) -> str:

@@ -1,15 +1,15 @@
-"""Trains the emotion CNN on FER-2013 and saves the best PublicTest model.
+r"""Trains the emotion CNN on FER-2013 and saves the best PublicTest model.
 
-    python -m fer.train --data ../shared/data/fer2013.npz               # CPU recipe, under 2 h on 2 cores
-    python -m fer.train --data fer2013.csv --resume                      # continue an interrupted run
-    python -m fer.train --data fer2013.npz --init model/emotion_f16.npz  # warm restart from shipped weights
-    python -m fer.train --data fer2013.npz --init model/emotion_f16.npz --shrink --widths 32 48 96 192 \
+    python -m fer.training.train --data ../shared/data/fer2013.npz               # CPU recipe, under 2 h on 2 cores
+    python -m fer.training.train --data fer2013.csv --resume                      # continue an interrupted run
+    python -m fer.training.train --data fer2013.npz --init model/emotion_f16.npz  # warm restart from shipped weights
+    python -m fer.training.train --data fer2013.npz --init model/emotion_f16.npz --shrink --widths 32 48 96 192 \
         --teacher model/emotion.tflite                                   # distil a smaller, faster student
 
 Writes to --out: best.keras (best PublicTest epoch, with optimizer state), emotion.keras (the same
 model for inference), history.csv, curves.png, config.json, train.log, and backup/ (per-epoch
 state for --resume).
-Export for the app with `python -m fer.export RUN/emotion.keras`.
+Export for the app with `python -m fer.training.export RUN/emotion.keras`.
 """
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from fer.augment import augment_batch, degrade_batch
 from fer.config import NUM_CLASSES, RUNS_DIR
-from fer.data import load_fer2013, split_off_val, vote_targets
-from fer.evaluate import Predictor, load_predictor, predict_flip_averaged
-from fer.model import MODEL_NAME, ModelConfig, build_model, load_model_file, shrink
-from fer.report import plot_learning_curves
-from fer.teachers import load_soft_labels
+from fer.training.augment import augment_batch, degrade_batch
+from fer.training.data import load_fer2013, split_off_val, vote_targets
+from fer.training.evaluate import Predictor, load_predictor, predict_flip_averaged
+from fer.training.model import MODEL_NAME, ModelConfig, build_model, load_model_file, shrink
+from fer.training.report import plot_learning_curves
+from fer.training.teachers import load_soft_labels
 
-log = logging.getLogger("fer.train")
+log = logging.getLogger("fer.training.train")
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 
@@ -61,13 +61,13 @@ class TrainConfig:
     val_fraction: float = 0.1  # held out of train only when the data has no PublicTest split
     seed: int = 1337
     init: str = ""  # warm restart: start from this .keras or .npz model (architecture flags: see --shrink)
-    shrink: bool = False  # with --init: keep its strongest channels, narrowed to --widths (fer.model.shrink)
+    shrink: bool = False  # with --init: keep its strongest channels, narrowed to --widths (fer.training.model.shrink)
     teacher: str = ""  # distil: targets mix the labels with this model's flip-averaged probabilities
     distill_weight: float = 0.5  # the teacher's share of each target
-    degrade: float = 0.0  # share of training faces given webcam degradations (fer.augment); a teacher sees them clean
+    degrade: float = 0.0  # share of training faces given webcam degradations (augment.py); a teacher sees them clean
     ferplus: str = ""  # FER+ votes (ferplus_votes.npz): mix their distributions into the training targets
     ferplus_weight: float = 0.5  # the votes' share of each target, the rest the FER-2013 label
-    soft_labels: tuple[str, ...] = ()  # teachers' soft-label files (fer.teachers): distil offline from their mean
+    soft_labels: tuple[str, ...] = ()  # teachers' soft-label files (teachers.py): distil offline from their mean
     soft_weight: float = 0.6  # their mean's share of each target, the rest the label (or label and votes)
     resume: bool = False  # continue from out/backup
     verbose: int = -1  # keras fit verbosity; -1 = progress bar on a terminal, a line per epoch otherwise

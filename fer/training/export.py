@@ -1,8 +1,8 @@
 """Exports a trained model to the TFLite file the app runs, plus compact weights for warm restarts.
 
-    python -m fer.export runs/default/emotion.keras            # -> model/emotion.tflite, model/emotion_f16.npz
-    python -m fer.export RUN/emotion.keras --quantize none     # float32 weights instead of int8
-    python -m fer.export RUN/emotion.keras --temperature 1.1   # calibrated: fer.evaluate --split val fits it
+    python -m fer.training.export runs/default/emotion.keras           # -> model/emotion.tflite, model/emotion_f16.npz
+    python -m fer.training.export RUN/emotion.keras --quantize none    # float32 weights instead of int8
+    python -m fer.training.export RUN/emotion.keras --temperature 1.1  # calibrated: evaluate --split val fits it
 
 Dynamic-range int8 quantization (the default) makes the file 4x smaller and inference
 faster on CPU (3-5x), at a cost of under 0.2 points of accuracy on this model (see model/README.md).
@@ -22,9 +22,9 @@ import keras  # noqa: E402
 
 from fer.classifier import checksum_path, file_sha256  # noqa: E402
 from fer.config import MODEL_PATH, WEIGHTS_PATH  # noqa: E402
-from fer.model import load_model_file, save_compact  # noqa: E402
+from fer.training.model import load_model_file, save_compact  # noqa: E402
 
-log = logging.getLogger("fer.export")
+log = logging.getLogger("fer.training.export")
 
 
 def export_tflite(model: keras.Model, out: Path, quantize: bool = True) -> Path:
@@ -50,12 +50,12 @@ def apply_temperature(model: keras.Model, temperature: float) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", type=Path, help="fer.train's emotion.keras (or a compact .npz)")
+    parser.add_argument("model", type=Path, help="fer.training.train's emotion.keras (or a compact .npz)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="TFLite file to write")
     parser.add_argument("--weights-out", type=Path, default=WEIGHTS_PATH, help="compact float16 weights to write")
     parser.add_argument("--quantize", choices=("int8", "none"), default="int8")
     parser.add_argument("--temperature", type=float, default=1.0,
-                        help="divide the logits by this (temperature scaling; `fer.evaluate --split val` fits it)")
+                        help="divide the logits by this (temperature scaling; `evaluate --split val` fits it)")
     return parser.parse_args(argv)
 
 
