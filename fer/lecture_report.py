@@ -22,6 +22,8 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator
 from PIL import Image
 
 from fer.config import (
@@ -214,10 +216,7 @@ def svg_image(figure, alt: str) -> str:
 
 
 def new_figure(height_in: float):
-    """A matplotlib Figure (no pyplot: safe in the app's worker threads). matplotlib is imported here, not at the
-    top: it adds about 0.5 s to start-up, which only a report should pay."""
-    from matplotlib.figure import Figure
-
+    """A matplotlib Figure and its axes, without pyplot (whose global state is not safe in the app's threads)."""
     figure = Figure(figsize=(9.4, height_in), dpi=100)
     figure.subplots_adjust(left=0.085, right=0.985, bottom=0.6 / height_in, top=1 - 0.12 / height_in)  # charts align
     axes = figure.subplots()
@@ -228,8 +227,6 @@ def new_figure(height_in: float):
 
 def time_axis(axes, end: float) -> None:
     """x from the recording's start to `end` seconds, in m:ss (or h:mm:ss), with a label."""
-    from matplotlib.ticker import FuncFormatter, MultipleLocator
-
     axes.set_xlim(0, max(end, 1))
     axes.xaxis.set_major_locator(MultipleLocator(round_step(end, most=10)))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: clock(x)))
