@@ -22,6 +22,7 @@ from devtools.web_benchmark import chromium, measure_rate, open_page, wait_frame
 from fer import config
 from fer.classifier import EmotionClassifier
 from fer.preprocess import prepare_faces, to_gray
+from fer.session import EU_NOTICE
 from fer.types import Box, Frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +47,13 @@ def site():
 
 @functools.cache
 def intro_paragraphs() -> list[str]:
-    """app.py's INTRO, read without importing the app (Gradio): its paragraphs after the heading line,
-    Markdown emphasis dropped and whitespace collapsed."""
+    """app.py's INTRO (its text + EU_NOTICE), read without importing the app (Gradio): its paragraphs after the
+    heading line, Markdown emphasis dropped and whitespace collapsed."""
     tree = ast.parse((ROOT / "app.py").read_text())
-    intro = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
+    intro = next(node.value for node in tree.body if isinstance(node, ast.Assign)
                  and any(getattr(target, "id", None) == "INTRO" for target in node.targets))
-    _heading, text = intro.split("\n", 1)
+    assert isinstance(intro, ast.BinOp) and intro.right.id == "EU_NOTICE", "INTRO = '...' + EU_NOTICE"
+    _heading, text = (intro.left.value + EU_NOTICE).split("\n", 1)
     return [" ".join(paragraph.replace("*", "").split()) for paragraph in text.split("\n\n")]
 
 

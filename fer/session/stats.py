@@ -13,7 +13,7 @@ from fer.types import Face
 CAVEAT = ("These are facial expressions as an automatic classifier reads them, not measurements of "
           "comprehension, attention or how anyone feels; the classifier is less accurate for some "
           "faces, head angles and lighting.")
-EU_NOTICE = ("Since 2 February 2025 the EU AI Act (Article 5(1)(f)) prohibits inferring the emotions of people in "
+EU_NOTICE = ("since 2 February 2025 the EU AI Act (Article 5(1)(f)) prohibits inferring the emotions of people in "
              "workplaces and education institutions (medical and safety uses excepted): in the EU, do not use this on "
              "students or employees. Practising your own expressions, or consenting research participants outside "
              "those settings, remain possible. A notice, not legal advice.")
