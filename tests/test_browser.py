@@ -28,7 +28,7 @@ from devtools.browser import (
 )
 from devtools.frames import face_frame, moving_face_frames, stamped_faces_frames, write_y4m
 from devtools.server import ROOT, running_app
-from fer.config import NUM_CLASSES
+from fer.config import EMOTIONS, NUM_CLASSES
 from tests.helpers import write_png, write_video
 
 VIDEO_TIMEOUT_MS = 120_000  # upload, annotate and encode the test clip on a busy 2-core machine
@@ -221,8 +221,10 @@ def test_video_tab_explains_a_file_that_is_not_a_video(video_page, tmp_path):
 
 @pytest.mark.skipif(not os.environ.get("FER_SCREENSHOT"), reason="set FER_SCREENSHOT=1 to update docs/screenshot.png")
 def test_save_screenshot(live_page):
-    live_page.get_by_test_id("happy-confidence-set").wait_for()
-    chart = live_page.locator(".block:visible", has=live_page.get_by_test_id("label-output-value")).bounding_box()
+    for emotion in EMOTIONS:  # every row of the chart drawn before it is measured
+        live_page.get_by_test_id(f"{emotion}-confidence-set").wait_for()
+    chart = block(live_page, "Largest face").bounding_box()  # viewport coordinates: add the scroll
+    chart["y"] += live_page.evaluate("window.scrollY")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     clip = {"x": 0, "y": 0, "width": 1280, "height": chart["y"] + chart["height"] + 12}  # down to the chart
     live_page.screenshot(path=str(SCREENSHOT), full_page=True, clip=clip)
