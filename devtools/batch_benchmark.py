@@ -19,7 +19,6 @@ done and started again: the second run must skip exactly the finished videos and
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import resource
@@ -35,7 +34,7 @@ import numpy as np
 import psutil
 from distributed import Client, LocalCluster
 
-from devtools.benchmark import machine_info
+from devtools.benchmark import machine_info, save_json
 from devtools.frames import background, face_crop, paste_face
 from devtools.server import peak_rss_mb
 from fer.batch import INDEX_NAME, annotate_batch, plan
@@ -211,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {"machine": machine, "videos": len(videos), "seconds": args.seconds, "runs": runs,
                    "speedup": speedup, "worker_peak_mb": peak, "csvs_identical": identical,
                    "csv_rows_identical": same_rows, "resume": resume}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+        save_json(args.json, results)
     return 0
 
 

@@ -277,6 +277,13 @@ def bench_face_free() -> dict[str, dict]:
 
 # --- Report --------------------------------------------------------------------------------------------
 
+def save_json(path: Path | None, results: dict) -> None:
+    """Writes a benchmark's figures to `path` (its folder created), when one was asked for (--json)."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2))
+
+
 def machine_info() -> dict:
     """CPU model, cores, Python, OS, package versions and load, so figures can be compared across machines."""
     cpu, flags = platform.processor() or platform.machine(), set()
@@ -440,9 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{machine['cpu']} ({flags}), {machine['cores']} cores, Python {machine['python']}{load}, "
           f"{args.runs} runs per figure")
     print(format_table(rows))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    save_json(args.json, results)
     misses = sum(row["result"] == "MISS" for row in rows)
     print(f"{misses} of {sum(row['limit'] is not None for row in rows)} targets missed"
           + (f"; JSON in {args.json}" if args.json else ""))

@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from devtools.benchmark import machine_info
+from devtools.benchmark import machine_info, save_json
 from fer import batch
 from fer.config import EMOTIONS, RUNS_DIR
 from fer.pipeline import default_classifier
@@ -156,9 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                      row["lecture"], row["change_s"], row["moments_s"], row["nearest_moment_off_s"],
                      row["annotate_s"], row["report_s"], 100 * row["report_share"])
     log.info("index keeps the lectures in the order given: %s", results["term"]["index_order_as_given"])
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    save_json(args.json, results)
     return 0
 
 

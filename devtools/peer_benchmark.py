@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from skimage import data
 
-from devtools.benchmark import machine_info
+from devtools.benchmark import machine_info, save_json
 from devtools.groups import load_groups
 
 log = logging.getLogger("devtools.peer_benchmark")
@@ -125,9 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%-15s %7.1f ms a photo  x%.2f the peer  faces %s", kind, side["ms_mean"], side["ratio_to_peer"],
                  side["faces"])
     log.info("target: our default at most x%.1f the peer's time", TARGET_RATIO)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    save_json(args.json, results)
     return 0
 
 
