@@ -27,6 +27,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator
 from PIL import Image
 
 from fer.config import (
+    AGGREGATE_MIN_FACES,
     EMOTION_COLORS,
     EMOTIONS,
     REPORT_CHANGE_MIN_S,
@@ -42,7 +43,7 @@ from fer.config import (
 from fer.session import CAVEAT, EU_NOTICE
 
 AGGREGATE_NOTE = ("Aggregate only: the report holds the class's expression mix alone, counted only while at least "
-                  "three faces were readable: no face IDs, no per-face rows, no pictures of anyone.")
+                  f"{AGGREGATE_MIN_FACES} faces were readable: no face IDs, no per-face rows, no pictures of anyone.")
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0;
        background: #f6f8fa; }
@@ -254,8 +255,8 @@ def mix_chart(grid: pd.DataFrame, moments_found: Sequence[Moment]) -> str:
     return svg_image(figure, "the class's expression mix over time")
 
 
-def faces_chart(grid: pd.DataFrame) -> str:
-    """How many faces were in view over time."""
+def faces_chart(grid: pd.DataFrame, label: str) -> str:
+    """How many faces were in view (or counted) over time."""
     figure, axes = new_figure(1.9)
     times = grid["time_s"].to_numpy(dtype=float)
     axes.fill_between(times, grid["faces"].to_numpy(dtype=float), step="post", color="#8c959f", alpha=0.55,
@@ -264,8 +265,8 @@ def faces_chart(grid: pd.DataFrame) -> str:
     time_axis(axes, times[-1])
     axes.set_ylim(0, max(1.0, float(grid["faces"].max()) * 1.15))
     axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.set_ylabel("faces in view", fontsize=10)
-    return svg_image(figure, "faces in view over time")
+    axes.set_ylabel(label, fontsize=10)
+    return svg_image(figure, f"{label} over time")
 
 
 def jpeg_image(rgb: np.ndarray, alt: str, width: int = REPORT_STILL_WIDTH) -> str:
@@ -319,8 +320,10 @@ def lecture_html(recording: Recording) -> str:
              f"the frames with faces) · {html.escape(mix_words(mix))}</p>", mix_bar(mix, 420)]
     grid = resample(points)
     found = moments(points)
+    counted = ("faces counted", f"Faces counted ({AGGREGATE_MIN_FACES} or more readable at once)") \
+        if recording.aggregate_only else ("faces in view", "Faces in view")
     body += ["<h2>The class's expression mix over time</h2>", mix_chart(grid, found), legend(),
-             "<h2>Faces in view</h2>", faces_chart(grid)]
+             f"<h2>{counted[1]}</h2>", faces_chart(grid, counted[0])]
     body.append("<h2>Moments where the mix changed most</h2>")
     if not found:
         body.append(f"<p>The mix never changed by {REPORT_MIN_CHANGE:.0%} of the faces or more between two "
@@ -337,7 +340,8 @@ def lecture_html(recording: Recording) -> str:
                            f"{shown}</figcaption></figure>")
         body.append('<div class="moments">' + "".join(figures) + "</div>")
     body += ["<h2>Segment by segment</h2>",
-             "<table><tr><th>From</th><th>To</th><th>Faces in view</th><th>Mix</th><th>Largest shares</th></tr>"]
+             f"<table><tr><th>From</th><th>To</th><th>{counted[0].capitalize()}</th><th>Mix</th>"
+             "<th>Largest shares</th></tr>"]
     for start, end, faces, segment_mix, read in segments(points):
         shown = (mix_bar(segment_mix), html.escape(mix_words(segment_mix))) if read else ("", "no readable face")
         body.append(f"<tr><td>{clock(start)}</td><td>{clock(end)}</td>"
