@@ -18,6 +18,11 @@ table: per detector, faces found, false detections and ms per whole-pipeline fra
 photos' own size, for one photo alone (cold: a full search) and in steady state (the same scene streamed
 for STEADY_S at STREAM_FPS through a FaceTracker: searches every SEARCH_EVERY_S, faces followed between);
 plus a 30-face classroom frame composed from the photos' real faces.
+
+The live stream's CPU: per detector, frames fed to a LiveSession (what the app runs per viewer) at LIVE_FPS in
+real time for LIVE_S, one face at 640x480 and a group at 720p (the first --groups photo, else four faces); the
+process's CPU time over those seconds (every thread: searches, classifier) per frame, so other processes' load
+does not count in it.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from devtools.groups import GroupPhoto, classroom_frame, load_groups, match
 from devtools.server import peak_rss_mb, running_app
 from fer.config import DEFAULT_DETECTOR, IMG_SIZE
 from fer.detectors import DETECTORS, get_detector
+from fer.live import LiveSession
 from fer.pipeline import Pipeline, default_classifier
 from fer.preprocess import to_gray
 from fer.tracking import FaceTracker
@@ -71,6 +77,10 @@ STREAM_FPS = 30  # frames per second of that stream (timestamps, not a wait: fra
 CLASSROOM_FACES = 30
 FACE_FREE_HEIGHT = 720  # px: the face-free photos, as a 720p camera would show them
 FACE_FREE_TARGET = 1  # false faces in all of them at most, default detector
+LIVE_FPS = 30  # the live stream's frames per second, in real time
+LIVE_S = 4.0  # seconds streamed per detector and scene, after half a second of warm-up (not counted)
+QUICK_LIVE_S = 0.5  # with --quick
+LIVE_CPU_RATIO = 2.0  # the default detector's live CPU per frame, at most this times mediapipe-full's
 SCENE_NAMES = {"720p": f"{GROUP_HEIGHT}p", "native": "native size", "classroom": f"{CLASSROOM_FACES}-face classroom"}
 CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")  # per-face cost differs about 4x with these
 
@@ -275,6 +285,34 @@ def bench_face_free() -> dict[str, dict]:
     return results
 
 
+def live_cpu(pipe: Pipeline, rgb: np.ndarray, seconds: float) -> dict:
+    """CPU ms per frame of one LiveSession fed `rgb` at LIVE_FPS for `seconds`, after half a second of warm-up."""
+    session = LiveSession()
+    warmup = LIVE_FPS // 2
+    try:
+        start = time.perf_counter()
+        frames, cpu_start, wall_start = 0, 0.0, 0.0
+        for i in range(warmup + round(seconds * LIVE_FPS)):
+            time.sleep(max(0.0, start + i / LIVE_FPS - time.perf_counter()))  # the camera's pace
+            if i == warmup:
+                cpu_start, wall_start, frames = time.process_time(), time.perf_counter(), 0
+            faces = len(session.process(pipe, rgb).faces)
+            frames += 1
+        cpu_s, wall_s = time.process_time() - cpu_start, time.perf_counter() - wall_start
+    finally:
+        session.close()
+    return {"cpu_ms_per_frame": 1000 * cpu_s / frames, "cores_busy": cpu_s / wall_s, "frames": frames,
+            "fps": frames / wall_s, "faces": faces}
+
+
+def bench_live(group: np.ndarray | None, seconds: float) -> dict[str, dict]:
+    """{detector: {"1_face_640x480" | "group_720p": live_cpu figure}}."""
+    scenes = {"1_face_640x480": face_frame(*SIZES[0])[0],
+              "group_720p": group if group is not None else face_frame(*SIZES[1], faces=4)[0]}
+    return {name: {scene: live_cpu(Pipeline(name), rgb, seconds) for scene, rgb in scenes.items()}
+            for name in DETECTORS}
+
+
 # --- Report --------------------------------------------------------------------------------------------
 
 def save_json(path: Path | None, results: dict) -> None:
@@ -335,6 +373,15 @@ def target_rows(results: dict) -> list[dict]:
                 row["result"] = ("pass" if r["found"] >= GROUP_RECALL_TARGET * r["faces"]
                                  and r["false"] <= GROUP_FALSE_PER_PHOTO * r["frames"] else "MISS")
             rows.append(row)
+    live = results.get("live", {})
+    for name, scenes in live.items():
+        for scene, r in scenes.items():
+            ratio = r["cpu_ms_per_frame"] / live["mediapipe-full"][scene]["cpu_ms_per_frame"]
+            rows.append({"name": f"live CPU {name} {scene.replace('_', ' ')}, {LIVE_FPS} fps ({ratio:.1f}x mp-full)",
+                         "p50": r["cpu_ms_per_frame"], "p95": None, "unit": "ms CPU", "faces": str(r["faces"]),
+                         "limit": LIVE_CPU_RATIO * live["mediapipe-full"][scene]["cpu_ms_per_frame"]
+                         if name == DEFAULT_DETECTOR else None,
+                         "limit_text": f"{LIVE_CPU_RATIO}x mediapipe-full" if name == DEFAULT_DETECTOR else ""})
     for name, r in results["face_free"].items():
         rows.append({"name": f"false faces {name}, {r['photos']} face-free photos {FACE_FREE_HEIGHT}p",
                      "p50": float(r["false"]), "p95": None, "unit": "faces", "faces": "",
@@ -405,6 +452,10 @@ def run(runs: int = RUNS, quick: bool = False, groups: Path | None = None) -> di
         log.info("real scenes: %d photos from %s, %d runs each cold, %.0f s streamed ...", len(photos), groups,
                  max(1, runs // 10), STEADY_S)
         results["groups"] = bench_groups(photos, max(1, runs // 10))
+    group = photos[0].at_height(GROUP_HEIGHT)[0] if groups is not None else None
+    live_s = QUICK_LIVE_S if quick else LIVE_S
+    log.info("live stream CPU, %.1f s at %d fps per detector and scene ...", live_s, LIVE_FPS)
+    results["live"] = bench_live(group, live_s)
     log.info("false faces on %d face-free photos ...", len(FACE_FREE))
     results["face_free"] = bench_face_free()
     log.info("detectors, classifier and pipeline: %d runs each ...", runs)

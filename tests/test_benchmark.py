@@ -61,8 +61,16 @@ def test_quick_run_writes_json(tmp_path, capsys):
         for figure in cases.values():
             assert figure["p50_ms"] > 0 and figure["p95_ms"] >= figure["p50_ms"] and figure["faces"] >= 0
 
+    assert set(results["live"]) == set(DETECTORS)
+    for scenes in results["live"].values():
+        assert set(scenes) == {"1_face_640x480", "group_720p"}
+        assert all(figure["cpu_ms_per_frame"] > 0 and figure["frames"] > 0 for figure in scenes.values())
+    haar = results["live"]["haar"]
+    assert haar["1_face_640x480"]["faces"] == 1 and haar["group_720p"]["faces"] >= 1  # timed with faces in view
+
     targeted = [row for row in results["targets"] if row["limit"] is not None]
     assert targeted and all(row["result"] in ("pass", "MISS") for row in targeted)
+    assert any(row["name"].startswith("live CPU haar") and row["limit"] is not None for row in results["targets"])
     table = capsys.readouterr().out
     assert "target" in table and "pipeline haar 640x480 1 face" in table
 
