@@ -147,12 +147,19 @@ def moments(points: pd.DataFrame, count: int = REPORT_MOMENTS, min_change: float
     step = float(grid["time_s"].iloc[1] - grid["time_s"].iloc[0])
     span = float(grid["time_s"].iloc[-1] - grid["time_s"].iloc[0]) + step
     window = max(2, math.ceil(max(span * REPORT_CHANGE_WINDOW, REPORT_CHANGE_MIN_S) / step))
+    # Running sums over the grid give every window's weighted mix at once: grid step i starts the window after.
+    weights = grid["read_frames"].to_numpy(dtype=float)
+    summed = np.cumsum(np.vstack([np.zeros(len(EMOTIONS)), np.nan_to_num(grid[list(EMOTIONS)].to_numpy(dtype=float))
+                                  * weights[:, None]]), axis=0)
+    counted = np.concatenate([[0.0], np.cumsum(weights)])
+    starts = np.arange(window, len(grid) - window + 1)
+    weight_before, weight_after = counted[starts] - counted[starts - window], counted[starts + window] - counted[starts]
     found: list[Moment] = []
-    for i in range(window, len(grid) - window + 1):
-        before, after = grid.iloc[i - window:i], grid.iloc[i:i + window]
-        if before["read_frames"].sum() == 0 or after["read_frames"].sum() == 0:
+    for i, before_w, after_w in zip(starts, weight_before, weight_after, strict=True):
+        if before_w == 0 or after_w == 0:
             continue
-        mix_before, mix_after = window_mix(before), window_mix(after)
+        mix_before = (summed[i] - summed[i - window]) / before_w
+        mix_after = (summed[i + window] - summed[i]) / after_w
         change = float(np.abs(mix_after - mix_before).sum() / 2)
         if change >= min_change:
             found.append(Moment(float(grid["time_s"].iloc[i]), change, mix_before, mix_after, window * step))
