@@ -316,7 +316,7 @@ def annotate_upload(video: str | None, detector: str, every: int, aggregate: boo
     except ViewerLeft:
         return gr.skip()
     files = [None if path is None else str(path) for path in (result.video, result.csv)]
-    report = write_html(out / "report.html", video_report(result, title=Path(video).name))
+    report = write_html(out / "report.html", video_report(result))
     return *files, result.timeline, summary_markdown(result.summary), str(report)
 
 

@@ -277,16 +277,16 @@ def frame_at(path: Path, time_s: float) -> np.ndarray | None:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if ok else None
 
 
-def video_report(result: VideoResult, title: str | None = None) -> str:
+def video_report(result: VideoResult) -> str:
     """The report of an annotated video (fer.lecture_report): its moments show stills of the annotated video
     when there is one, never in aggregate-only mode."""
-    every = "every frame" if result.every == 1 else f"every {result.every}th frame"
+    every = "every frame" if result.every == 1 else f"1 frame in {result.every}"
     settings = {"detector": result.detector, "analysed": every}
     if result.aggregate_only:
         settings["mode"] = "aggregate only"
     video = result.video
     return lecture_html(Recording(
-        title=title or result.source.name, points=result.points, summary=result.summary, settings=settings,
+        title=result.source.name, points=result.points, summary=result.summary, settings=settings,
         date=result.date, aggregate_only=result.aggregate_only,
         still=None if video is None else (lambda t: frame_at(video, t)),
         extra={"faces in view at most": str(result.summary["max_faces_in_frame"])} if result.aggregate_only else {},

@@ -19,7 +19,7 @@ from pathlib import Path
 from fer.config import AGGREGATE_MIN_FACES, TIMELINE_MAX_POINTS
 from fer.session.facecsv import CSV_COLUMNS, FaceCsv
 from fer.session.stats import CAVEAT, EU_NOTICE, SessionStats
-from fer.session.timeline import POINT_COLUMNS, Timeline, label_shares, long_form
+from fer.session.timeline import Timeline, label_shares, long_form
 from fer.types import Face
 
 
@@ -78,5 +78,5 @@ def anonymous_crowd(faces: list[Face], min_faces: int = AGGREGATE_MIN_FACES) -> 
     return readable if len(readable) >= min_faces else []
 
 
-__all__ = ["CAVEAT", "CSV_COLUMNS", "EU_NOTICE", "FaceCsv", "POINT_COLUMNS", "SessionLog", "SessionStats", "Timeline",
+__all__ = ["CAVEAT", "CSV_COLUMNS", "EU_NOTICE", "FaceCsv", "SessionLog", "SessionStats", "Timeline",
            "anonymous_crowd", "label_shares", "long_form"]
