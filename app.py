@@ -48,7 +48,7 @@ from fer.config import (
 )
 from fer.detectors import DETECTORS, detector_label
 from fer.images import read_image
-from fer.lecture_report import write_html
+from fer.lecture_report import mix_svg, write_html
 from fer.live import LiveSession
 from fer.markdown import summary_markdown
 from fer.session import EU_NOTICE, anonymous_crowd, label_shares
@@ -253,7 +253,7 @@ def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: Li
     outputs = (annotated, chart, status) if session.chart_due() else (annotated, gr.skip(), gr.skip())
     if not session.refresh_due():
         return *outputs, gr.skip(), gr.skip(), session
-    return *outputs, session.log.timeline.to_frame(), summary_markdown(session.log.stats.summary()), session
+    return *outputs, mix_svg(session.log.timeline.points()), summary_markdown(session.log.stats.summary()), session
 
 
 def session_files_for_download(session: LiveSession | None, detector: str, request: gr.Request = None):
@@ -336,7 +336,7 @@ def live_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
     with gr.Row():
         live_chart = gr.Label(num_top_classes=7, label="Largest face")
         live_status = gr.Markdown()
-    live_timeline = timeline_plot()
+    live_timeline = gr.HTML(label="Class expression mix", show_label=True, container=True)
     live_summary = gr.Markdown()
     with gr.Row():
         export = gr.Button("Download this session's CSV and report")

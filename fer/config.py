@@ -83,6 +83,7 @@ FOLLOW_MIN_SCORE = 0.6  # normalised correlation a followed face needs; below it
 LIVE_FPS = 30  # the most frames per second the live view asks the browser for (see app.py: it adapts)
 LIVE_JPEG_QUALITY = 75  # annotated live frames are sent inline as JPEG (Pillow's default quality)
 PANEL_REFRESH_S = 1.0  # seconds between redraws of the live timeline and summary (each redraw costs the browser)
+LIVE_CHART_SIZE = (940, 260)  # px of the live timeline's SVG drawing (it scales to the page's width)
 CHART_REFRESH_S = 0.2  # seconds between updates of the live chart and status line (faces are re-read at 5 Hz)
 
 # Session log (fer/session/): the class's expression mix over time.

@@ -30,6 +30,7 @@ from fer.config import (
     AGGREGATE_MIN_FACES,
     EMOTION_COLORS,
     EMOTIONS,
+    LIVE_CHART_SIZE,
     REPORT_CHANGE_MIN_S,
     REPORT_CHANGE_WINDOW,
     REPORT_CURVE_POINTS,
@@ -241,13 +242,20 @@ def time_axis(axes, end: float) -> None:
     axes.set_xlabel("time in the recording (m:ss)", fontsize=10)
 
 
-def mix_chart(grid: pd.DataFrame, moments_found: Sequence[Moment]) -> str:
-    """The class's expression mix over time as a stacked area (smoothed), moments marked."""
-    figure, axes = new_figure(3.4)
+def smoothed_shares(grid: pd.DataFrame) -> pd.DataFrame:
+    """The grid's emotion shares averaged over REPORT_SMOOTHING of its span: what mix charts draw. A step with
+    frames but no readable face is 0 (a gap); one no frame fell in (a grid finer than the frames) repeats the last."""
     span = float(grid["time_s"].iloc[-1] - grid["time_s"].iloc[0]) if len(grid) > 1 else 0.0
     step = span / max(1, len(grid) - 1)
     smooth = max(1, round(span * REPORT_SMOOTHING / step)) if step else 1
-    shares = grid[list(EMOTIONS)].rolling(smooth, center=True, min_periods=1).mean().fillna(0)
+    shares = grid[list(EMOTIONS)].fillna(0).mask(grid["frames"] == 0).ffill()
+    return shares.rolling(smooth, center=True, min_periods=1).mean().fillna(0)
+
+
+def mix_chart(grid: pd.DataFrame, moments_found: Sequence[Moment]) -> str:
+    """The class's expression mix over time as a stacked area (smoothed), moments marked."""
+    figure, axes = new_figure(3.4)
+    shares = smoothed_shares(grid)
     times = grid["time_s"].to_numpy(dtype=float)
     axes.stackplot(times, *(shares[e].to_numpy() for e in EMOTIONS), colors=[hex_color(e) for e in EMOTIONS],
                    labels=EMOTIONS, linewidth=0)
@@ -260,6 +268,55 @@ def mix_chart(grid: pd.DataFrame, moments_found: Sequence[Moment]) -> str:
     axes.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
     axes.set_ylabel("share of visible faces", fontsize=10)
     return svg_image(figure, "the class's expression mix over time")
+
+
+def mix_svg(points: pd.DataFrame, width: int = LIVE_CHART_SIZE[0], height: int = LIVE_CHART_SIZE[1]) -> str:
+    """The mix so far as the report's stacked area, as inline SVG with a legend naming the latest shares; "" before
+    two points.
+
+    What the live tab redraws every PANEL_REFRESH_S. It is written here rather than drawn by a plotting library
+    because of what each redraw costs: a Gradio LinePlot took about 0.6 s of the browser's CPU and halved the live
+    frame rate, and matplotlib takes about 90 ms of the server's, holding the GIL; this takes about a millisecond
+    and the browser draws seven paths.
+    """
+    if len(points) < 2:
+        return ""
+    grid = resample(points)
+    tops = np.cumsum(smoothed_shares(grid).to_numpy(), axis=1)  # (steps, 7): each band's upper edge
+    times = grid["time_s"].to_numpy(dtype=float)
+    end = max(float(times[-1]), 1.0)
+    left, right, top, bottom = 40, 10, 44, 22  # margins: y labels, legend above (below the app's label), x labels
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = left + times / end * plot_w
+
+    def ys(share: np.ndarray) -> np.ndarray:
+        return top + (1 - share) * plot_h
+
+    def path(edge: np.ndarray, base: np.ndarray) -> str:
+        points_xy = [*zip(xs, ys(edge), strict=True), *zip(xs[::-1], ys(base)[::-1], strict=True)]
+        return "M" + " L".join(f"{x:.0f},{y:.0f}" for x, y in points_xy) + " Z"
+
+    latest = window_mix(grid.tail(max(1, round(len(grid) * REPORT_CHANGE_WINDOW))))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="the class\'s expression mix over time" style="width:100%;height:auto;font:12px sans-serif">']
+    for k, emotion in enumerate(EMOTIONS):
+        base = tops[:, k - 1] if k else np.zeros(len(tops))
+        if np.allclose(tops[:, k], base):
+            continue  # an expression nobody showed: no band
+        parts.append(f'<path data-emotion="{emotion}" fill="{hex_color(emotion)}" d="{path(tops[:, k], base)}"/>')
+    for share in (0.0, 0.5, 1.0):
+        y = ys(np.array(share))
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{share:.0%}</text>')
+    tick = round_step(end, most=10)
+    for t in np.arange(0, end + 1e-9, tick):
+        parts.append(f'<text x="{left + t / end * plot_w:.1f}" y="{height - 6}" text-anchor="middle">{clock(t)}</text>')
+    slot = plot_w / len(EMOTIONS)
+    for k, emotion in enumerate(EMOTIONS):
+        x = left + k * slot
+        parts.append(f'<rect x="{x:.1f}" y="22" width="10" height="10" fill="{hex_color(emotion)}"/>'
+                     f'<text x="{x + 14:.1f}" y="31">{emotion} {latest[k]:.0%}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def faces_chart(grid: pd.DataFrame, label: str) -> str:

@@ -5,7 +5,7 @@
     if session.chart_due():                       # five times a second: as often as faces are re-read
         show(result.main_face.confidences())
     if session.refresh_due():                     # about once a second
-        show(session.log.timeline.to_frame(), session.log.stats.summary())
+        show(session.log.timeline.points(), session.log.stats.summary())
     html = session.report("haar")                 # the session so far as a page that opens offline
 """
 

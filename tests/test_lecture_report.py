@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
 from fer.config import EMOTIONS
-from fer.lecture_report import Recording, clock, lecture_html, moments, round_step, segments, term_html, write_html
+from fer.lecture_report import (
+    Recording,
+    clock,
+    lecture_html,
+    mix_svg,
+    moments,
+    round_step,
+    segments,
+    term_html,
+    write_html,
+)
 from fer.session import SessionLog
 from fer.types import Box, Face
 
@@ -52,6 +65,33 @@ def test_an_hour_is_cut_into_five_minute_segments_from_the_start():
     assert rows[0][0] == 0 and rows[1][0] == 300
     assert EMOTIONS[int(np.argmax(rows[5][3]))] == "neutral" and EMOTIONS[int(np.argmax(rows[6][3]))] == "happy"
     assert rows[0][2] == pytest.approx(SEATS)  # faces in view
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def band_areas(svg: str) -> dict[str, float]:
+    """Each drawn band's area in the SVG's pixels (the shoelace formula over its path's points)."""
+    areas = {}
+    for path in ET.fromstring(svg).iter(f"{SVG}path"):
+        xy = np.array([[float(v) for v in pair.split(",")] for pair in re.findall(r"-?[\d.]+,-?[\d.]+", path.get("d"))])
+        x, y = xy[:, 0], xy[:, 1]
+        areas[path.get("data-emotion")] = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+    return areas
+
+
+def test_the_live_mix_chart_draws_each_expression_for_as_long_as_it_was_shown():
+    """Neutral for the first 40 s, then four of five faces happy: the bands' areas follow, the legend says now."""
+    svg = mix_svg(lesson([(0, "neutral"), (40, "happy")], end_s=120).timeline.points())
+    areas = band_areas(svg)
+    assert set(areas) == {"neutral", "happy"}  # nobody showed the other five: no band
+    assert areas["happy"] / (areas["happy"] + areas["neutral"]) == pytest.approx(4 / 5 * 80 / 120, abs=0.03)
+    legend = " ".join(text.text for text in ET.fromstring(svg).iter(f"{SVG}text"))
+    assert "happy 80%" in legend and "neutral 20%" in legend and "1:00" in legend
+
+
+def test_the_live_mix_chart_waits_for_two_points():
+    assert mix_svg(lesson([(0, "happy")], end_s=0.25).timeline.points()) == ""
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [(0, "0:00"), (65.4, "1:05"), (3599.6, "1:00:00"), (3725, "1:02:05")])
