@@ -5,6 +5,7 @@
 
 Each file stands alone: styles, charts (SVG drawn by matplotlib) and stills (JPEG) are inline, so it opens
 offline in any browser and asks no host for anything. Charts use the app's colours and label time in m:ss.
+`mix_svg` draws the same mix for the live tab, redrawn every second, where matplotlib would cost too much.
 """
 
 from __future__ import annotations
@@ -276,8 +277,8 @@ def mix_svg(points: pd.DataFrame, width: int = LIVE_CHART_SIZE[0], height: int =
 
     What the live tab redraws every PANEL_REFRESH_S. It is written here rather than drawn by a plotting library
     because of what each redraw costs: a Gradio LinePlot took about 0.6 s of the browser's CPU and halved the live
-    frame rate, and matplotlib takes about 90 ms of the server's, holding the GIL; this takes about a millisecond
-    and the browser draws seven paths.
+    frame rate, and matplotlib takes about 90 ms of the server's, holding the GIL; this takes about 7 ms (most of
+    it `resample`) and the browser draws a few paths.
     """
     if len(points) < 2:
         return ""
