@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import copy
 import functools
 import io
 import os
@@ -22,10 +23,9 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-from gradio.blocks import Block
+from gradio.blocks import BlockFunction
 from gradio.data_classes import ImageData
 from gradio.queueing import Event, Queue
-from gradio.state_holder import SessionState
 from gradio.utils import get_upload_folder
 from PIL import Image
 
@@ -100,23 +100,35 @@ async def wait_for_next_frame(event: Event, timeout: float) -> str:
     return result
 
 
-def set_session_value(state: SessionState, key: int, value: object) -> None:
-    """Stores a session's value or component replacement under `key`, the replacement keeping `key` as its ID.
+async def postprocess_skipping_unchanged(blocks: gr.Blocks, block_fn: BlockFunction, predictions, state):
+    """Gradio's `Blocks.postprocess_data` for the outputs that change; a skipped one (`gr.skip()`) is answered
+    as skipped without passing through it.
 
-    Gradio 6.31 answers every `gr.skip()` (a property update) by building a new instance of the output component,
-    stored under the output's ID but with an ID of its own (blocks.py, `postprocess_data`); the next real value
-    for that output is then filed under the new ID too (`state[block._id] = block`, `_update_value_in_config`), so
-    each skip added a component and a copy of its value (the timeline's rows) to the session, kept until an hour
-    after the page closed. The live stream skips its chart, timeline and summary on most frames.
+    Gradio 6.31 answers every `gr.skip()` (a property update) by building a new instance of the output component
+    and refreshing its config (blocks.py, `postprocess_data`): about a millisecond each, in the server's event loop,
+    where the live stream skips its chart, status, timeline and summary on most frames (3-4 ms of CPU a frame,
+    measured). Each new instance was also stored in the viewer's session under a new ID, so the next real value
+    for that output was filed twice (`_update_value_in_config`): a copy of the timeline per skip, kept until an
+    hour after the page closed.
     """
-    if isinstance(value, Block) and value._id != key:
-        value._id = key
-    store_session_value(state, key, value)
+    if not isinstance(predictions, list | tuple) or len(predictions) != len(block_fn.outputs):
+        return await postprocess_data(blocks, block_fn, predictions, state)
+    changed = [i for i, value in enumerate(predictions) if not (isinstance(value, dict) and value == SKIPPED)]
+    if len(changed) == len(predictions):
+        return await postprocess_data(blocks, block_fn, predictions, state)
+    subset = copy.copy(block_fn)
+    subset.outputs = [block_fn.outputs[i] for i in changed]
+    answers = await postprocess_data(blocks, subset, [predictions[i] for i in changed], state) if changed else []
+    merged = [dict(SKIPPED) for _ in predictions]
+    for i, answer in zip(changed, answers, strict=True):
+        merged[i] = answer
+    return merged
 
 
 Queue.wait_for_event_or_timeout = staticmethod(wait_for_next_frame)
-store_session_value = SessionState.__setitem__
-SessionState.__setitem__ = set_session_value
+SKIPPED = gr.skip()
+postprocess_data = gr.Blocks.postprocess_data
+gr.Blocks.postprocess_data = postprocess_skipping_unchanged
 
 
 class ViewerLeft(Exception):
