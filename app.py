@@ -33,7 +33,6 @@ from fer import FrameResult, Pipeline
 from fer.config import (
     AGGREGATE_MIN_FACES,
     DEFAULT_DETECTOR,
-    EMOTION_COLORS,
     EMOTIONS,
     FORGET_AFTER_S,
     LIVE_CONCURRENCY,
@@ -48,7 +47,7 @@ from fer.config import (
 )
 from fer.detectors import DETECTORS, detector_label
 from fer.images import read_image
-from fer.lecture_report import mix_svg, write_html
+from fer.lecture_report import hex_color, mix_svg, write_html
 from fer.live import LiveSession
 from fer.markdown import summary_markdown
 from fer.session import EU_NOTICE, anonymous_crowd, label_shares
@@ -334,7 +333,7 @@ def annotate_upload(video: str | None, detector: str, every: int, aggregate: boo
 
 def timeline_plot() -> gr.LinePlot:
     """The class expression mix over time, each emotion in its boxes' colour."""
-    colors = {emotion: "#{:02x}{:02x}{:02x}".format(*rgb) for emotion, rgb in EMOTION_COLORS.items()}
+    colors = {emotion: hex_color(emotion) for emotion in EMOTIONS}
     return gr.LinePlot(x="time_s", y="share", color="emotion", color_map=colors, y_lim=[0, 1.05], x_title="seconds",
                        y_title="share of faces", label="Class expression mix")
 
