@@ -73,11 +73,18 @@ SMOOTHING_HALF_LIFE_S = 0.15  # EMA of the 7 probabilities: 90% of a real change
 
 # Detect, then track (fer/tracking.py): in a stream the whole frame is searched only now and then; between
 # searches each face is followed near its last box, and its expression is re-read at a steady rate.
-SEARCH_EVERY_S = 0.2  # full detector search of the frame this often: a new face shows within about this long
+SEARCH_EVERY_S = 0.2  # a detector search this often: a new face shows within about this long
+# Once every face in view is tracked (a face tracked, none new for SETTLE_S), a detector that can search part of a
+# frame (Haar) searches the whole frame only every SETTLED_FULL_SEARCH_S; the searches between look only in strips
+# along the frame's left and right edges, EDGE_STRIP of its width each, where new faces come in.
+SETTLE_S = 1.0
+SETTLED_FULL_SEARCH_S = 0.4
+EDGE_STRIP = 0.2
 CLASSIFY_EVERY_S = 0.2  # each tracked face is re-classified this often (5 per second); smoothing carries it between
 FOLLOW_FACE_PX = 24  # faces are followed on gray copies scaled so the face is this many pixels wide
 FOLLOW_WINDOW = 0.5  # a face is looked for within its last box grown by this fraction of its size on each side
 FOLLOW_MIN_SCORE = 0.6  # normalised correlation a followed face needs; below it, the face is not seen this frame
+FOLLOW_RENEW_SCORE = 0.8  # a face followed this closely is still there: it renews its track as a detection does
 
 # Live view (app.py, fer/live.py).
 LIVE_FPS = 30  # the most frames per second the live view asks the browser for (see app.py: it adapts)

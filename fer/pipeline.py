@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -18,8 +19,9 @@ import numpy as np
 from fer.classifier import EmotionClassifier
 from fer.config import DEFAULT_DETECTOR, FACE_MARGIN
 from fer.detectors import get_detector
+from fer.detectors.merge import merge_duplicates
 from fer.draw import annotate
-from fer.types import Box, Face, FaceDetector, Frame, FrameResult, Tracker
+from fer.types import FULL_SEARCH, Box, Face, FaceDetector, Frame, FrameResult, Search, Tracker
 
 
 @functools.cache
@@ -48,14 +50,14 @@ class BackgroundSearch:
         self._running: Future[list[Box]] | None = None
         self.closed = False
 
-    def boxes(self, pipeline: Pipeline, frame: Frame, due: bool, part: int | None = None) -> list[Box] | None:
-        """The boxes of a search that finished since the last call (None if none), after starting one on
-        `frame` (of the detector's `part`, see Pipeline.find_faces) if `due` and none is running."""
+    def boxes(self, pipeline: Pipeline, frame: Frame, plan: Sequence[Search]) -> list[Box] | None:
+        """The boxes of a search that finished since the last call (None if none), after starting one of
+        `plan` on `frame` (see Pipeline.find_faces) if the plan is not empty and no search is running."""
         found = None
         if self._running is not None and self._running.done():
             found, self._running = self._running.result(), None
-        if due and self._running is None and not self.closed:  # a frame in flight as the stream ended: no search
-            self._running = self._worker.submit(pipeline.find_faces, frame, part)
+        if plan and self._running is None and not self.closed:  # a frame in flight as the stream ended: no search
+            self._running = self._worker.submit(pipeline.find_faces, frame, plan)
         return found
 
     def close(self) -> None:
@@ -103,17 +105,22 @@ class Pipeline:
             crops.append(frame.gray[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w])
         return self.classifier.predict_proba(crops)
 
-    def find_faces(self, frame: Frame, part: int | None = None) -> list[Box]:
-        """The detector's boxes, clipped to the frame (those left empty dropped), largest first.
+    def find_faces(self, frame: Frame, searches: Sequence[Search] = FULL_SEARCH) -> list[Box]:
+        """The detector's boxes for `searches` (by default the whole frame, every part), merged, clipped to the
+        frame (those left empty dropped), largest first.
 
-        `part`: for a detector whose search has `parts`, only part `part % parts` of it (a stream's k-th
-        search); None, or a detector without parts: the full search.
+        A search's `part` is taken modulo the detector's `parts` (a stream's k-th search runs part k); a detector
+        without parts gets its full search. A `region` is for a regional detector (see FaceDetector).
         """
         parts = getattr(self.detector, "parts", 1)
-        if part is None or parts == 1:
-            found = self.detector.detect(frame)
-        else:
-            found = self.detector.detect(frame, part=part % parts)
+        found = []
+        for search in searches:
+            options = {"part": None if search.part is None or parts == 1 else search.part % parts,
+                       "region": search.region}
+            given = {key: value for key, value in options.items() if value is not None}
+            found.extend(self.detector.detect(frame, **given))
+        if len(searches) > 1:  # a face where two regions meet is found in both
+            found = merge_duplicates(found)
         clipped = (box.clip(frame.width, frame.height) for box in found)
         return sorted((box for box in clipped if box is not None), key=largest_first)
 
@@ -143,12 +150,11 @@ class Pipeline:
 
     def _track(self, frame: Frame, tracker: Tracker, t: float, search: BackgroundSearch | None) -> list[Face]:
         """One stream frame: search or follow, classify the faces whose reading is due, update the tracks."""
-        search_now = tracker.search_due(t)
-        part = tracker.searches - 1  # this stream's k-th search (from 0) runs part k of a detector in parts
+        plan = tracker.search_plan(frame.width, frame.height, t, regional=getattr(self.detector, "regional", False))
         if search is None:
-            boxes = self.find_faces(frame, part) if search_now else None
+            boxes = self.find_faces(frame, plan) if plan else None
         else:
-            boxes = search.boxes(self, frame, search_now, part)
+            boxes = search.boxes(self, frame, plan)
         detected: list[Face] = []
         if boxes is not None:
             detected = tracker.identify([Face(box, None) for box in boxes], t)

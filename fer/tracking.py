@@ -8,10 +8,13 @@ Every update carries the frame's time, so "keep a face 1 s" and "half-life 0.15 
 at any frame rate, including one that changes mid-stream (a busy server, a browser that sends fewer
 frames, a video analysed every Nth frame).
 
-In a stream the pipeline asks the tracker what each frame needs (see Pipeline.process): a full search
-of the frame every SEARCH_EVERY_S, and between searches `follow`, which looks for each known face only
-near its last box, by normalised cross-correlation of small gray templates (about 0.1 ms a face);
-a face is re-classified only when its last reading is CLASSIFY_EVERY_S old.
+In a stream the pipeline asks the tracker what each frame needs (see Pipeline.process): a detector search
+every SEARCH_EVERY_S, and between searches `follow`, which looks for each known face only near its last box,
+by normalised cross-correlation of small gray templates (about 0.1 ms a face); a face is re-classified only
+when its last reading is CLASSIFY_EVERY_S old. Searches cost what they can still find: the whole frame while a
+face may be anywhere; once every face in view is tracked, the whole frame only now and then, and between, only
+the frame's edges, where new faces come in. A face followed closely (FOLLOW_RENEW_SCORE) is still there: that
+renews its track as a detection does, so a face only some of the detector's passes find keeps its ID.
 """
 
 from __future__ import annotations
@@ -25,16 +28,20 @@ import numpy as np
 
 from fer.config import (
     CLASSIFY_EVERY_S,
+    EDGE_STRIP,
     FOLLOW_FACE_PX,
     FOLLOW_MIN_SCORE,
+    FOLLOW_RENEW_SCORE,
     FOLLOW_WINDOW,
     SEARCH_EVERY_S,
+    SETTLE_S,
+    SETTLED_FULL_SEARCH_S,
     SMOOTHING_HALF_LIFE_S,
     TRACK_MAX_SHIFT,
     TRACK_MEMORY_S,
     TRACK_MIN_IOU,
 )
-from fer.types import Box, Face, Frame
+from fer.types import Box, Face, Frame, Search
 
 
 def ema_alpha(dt_s: float, half_life_s: float = SMOOTHING_HALF_LIFE_S) -> float:
@@ -79,7 +86,8 @@ def face_template(gray: np.ndarray, box: Box) -> np.ndarray | None:
 
 def find_near(gray: np.ndarray, box: Box, template: np.ndarray) -> tuple[Box, float] | None:
     """Where the face last seen at `box` is now: the best match of its template within FOLLOW_WINDOW of the
-    box, at the box's own scale. Returns (box, score in -1..1), or None when the window leaves the frame."""
+    box, at the box's own scale. Returns (box, score in -1..1), or None when the window leaves the frame. The
+    box's own score is the match's."""
     scale = FOLLOW_FACE_PX / box.w
     window = box.expand(FOLLOW_WINDOW).clip(gray.shape[1], gray.shape[0])
     if window is None:
@@ -91,7 +99,7 @@ def find_near(gray: np.ndarray, box: Box, template: np.ndarray) -> tuple[Box, fl
     small = cv2.resize(area, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     scores = cv2.matchTemplate(small, template, cv2.TM_CCOEFF_NORMED)
     _, best, _, (dx, dy) = cv2.minMaxLoc(scores)
-    moved = Box(window.x + round(dx / scale), window.y + round(dy / scale), box.w, box.h, box.score)
+    moved = Box(window.x + round(dx / scale), window.y + round(dy / scale), box.w, box.h, float(best))
     return moved, float(best)
 
 
@@ -121,34 +129,48 @@ class FaceTracker:
     Args:
         memory_s: a face the detector does not find keeps its ID for this many seconds.
         half_life_s: half-life of the probabilities' moving average; 0 turns smoothing off.
-        search_every_s: `search_due` asks for a full detector search this often.
+        search_every_s: `search_plan` plans a detector search this often.
+        settle_s: the stream is settled once a face is tracked and none new has come for this long ...
+        settled_full_search_s: ... and then a regional detector searches the whole frame only this often.
         classify_every_s: `reading_due` asks for a new reading of a face this often.
         min_iou: smallest box overlap that continues a track.
         max_shift: largest centre distance, in face sizes, that continues a track.
     """
 
     def __init__(self, memory_s: float = TRACK_MEMORY_S, half_life_s: float = SMOOTHING_HALF_LIFE_S, *,
-                 search_every_s: float = SEARCH_EVERY_S, classify_every_s: float = CLASSIFY_EVERY_S,
+                 search_every_s: float = SEARCH_EVERY_S, settle_s: float = SETTLE_S,
+                 settled_full_search_s: float = SETTLED_FULL_SEARCH_S, classify_every_s: float = CLASSIFY_EVERY_S,
                  min_iou: float = TRACK_MIN_IOU, max_shift: float = TRACK_MAX_SHIFT):
-        if min(memory_s, half_life_s, search_every_s, classify_every_s) < 0:
+        if min(memory_s, half_life_s, search_every_s, settle_s, settled_full_search_s, classify_every_s) < 0:
             raise ValueError("tracker times must be >= 0 seconds")
         self.memory_s, self.half_life_s = memory_s, half_life_s
         self.search_every_s, self.classify_every_s = search_every_s, classify_every_s
+        self.settle_s, self.settled_full_search_s = settle_s, settled_full_search_s
         self.min_iou, self.max_shift = min_iou, max_shift
         self._tracks: dict[int, _Track] = {}
         self._next_id = 1
         self._now = -math.inf  # the latest time seen
-        self._searched_t = -math.inf  # when search_due last said yes
-        self.searches = 0  # how many times search_due said yes: a detector that splits its search takes turns by it
+        self._searched_t = self._full_t = -math.inf  # when search_plan last planned a search, a full one
+        self._new_face_t = -math.inf  # when the latest track began
+        self._full_searches = self._edge_searches = 0  # a detector in parts takes turns by each
 
-    def search_due(self, t: float) -> bool:
-        """Whether the frame at `t` needs a full detector search (the first frame, then every
-        `search_every_s`). A True answer counts as the search."""
+    def search_plan(self, width: int, height: int, t: float, regional: bool = False) -> tuple[Search, ...]:
+        """What the width x height frame at `t` needs searched, as searches whose boxes are merged: nothing (an
+        empty plan) until `search_every_s` after the last one; then the whole frame, one detector part per search
+        in turn. Once settled, with a `regional` detector (see FaceDetector), the whole frame only every
+        `settled_full_search_s`; the searches between look only in strips along the frame's left and right
+        edges, where new faces come in, one part in turn. A plan given counts as searched."""
         if t - self._searched_t < self.search_every_s - TIME_TOLERANCE_S:
-            return False
-        self._searched_t = t
-        self.searches += 1
-        return True
+            return ()
+        now = self._expire(t)
+        self._searched_t = now
+        settled = regional and self._tracks and now - self._new_face_t >= self.settle_s - TIME_TOLERANCE_S
+        if not settled or now - self._full_t >= self.settled_full_search_s - TIME_TOLERANCE_S:
+            self._full_t, self._full_searches = now, self._full_searches + 1
+            return (Search(part=self._full_searches - 1),)
+        self._edge_searches += 1
+        strip = round(width * EDGE_STRIP)
+        return tuple(Search(self._edge_searches - 1, Box(x, 0, strip, height)) for x in (0, width - strip))
 
     def identify(self, faces: list[Face], t: float) -> list[Face]:
         """The detector's faces with `track_id` set where they continue a live track (None for new faces);
@@ -160,7 +182,7 @@ class FaceTracker:
     def follow(self, frame: Frame, t: float, skip: set[int] = frozenset()) -> list[Face]:
         """Each live track (but those in `skip`) looked for near its last box in the frame taken at `t`:
         faces with `track_id` set and `probs` None, for those found with a correlation of at least
-        FOLLOW_MIN_SCORE."""
+        FOLLOW_MIN_SCORE (the box's score)."""
         self._expire(t)
         found = []
         for track in self._tracks.values():
@@ -187,7 +209,8 @@ class FaceTracker:
                 earlier than one already seen counts as that latest time, so a glitch cannot undo history.
             frame: the frame itself; given, the detected faces' templates are refreshed for `follow`.
             followed: faces `follow` found (track_id set; probs a new reading or None). They move their
-                track but, unlike detections, do not renew its memory.
+                track, and renew its memory when followed closely (a score of FOLLOW_RENEW_SCORE). One on a
+                face already given (a box overlapping it by `min_iou`) is a second track on that face: dropped.
         Returns:
             The faces, then the followed ones, in order, with `track_id` set and `probs` smoothed over
             the track. A new face must come with probs.
@@ -205,6 +228,7 @@ class FaceTracker:
                 track = _Track(self._next_id, face.box, np.asarray(face.probs, np.float32).copy(), now, now)
                 self._tracks[track.track_id] = track
                 self._next_id += 1
+                self._new_face_t = now
             else:
                 self._read(track, face.probs, now)
                 track.box, track.detected_t = face.box, now
@@ -213,10 +237,12 @@ class FaceTracker:
             out.append(dataclasses.replace(face, track_id=track.track_id, probs=track.probs.copy()))
         for face in followed:
             track = self._tracks.get(face.track_id)
-            if track is None:
+            if track is None or any(face.box.iou(shown.box) >= self.min_iou for shown in out):
                 continue
             self._read(track, face.probs, now)
             track.box = face.box
+            if face.box.score >= FOLLOW_RENEW_SCORE:
+                track.detected_t = now
             out.append(dataclasses.replace(face, probs=track.probs.copy()))
         return out
 

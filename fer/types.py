@@ -154,6 +154,18 @@ class FrameResult:
         return next((face for face in self.faces if face.readable), None)
 
 
+@dataclass(frozen=True)
+class Search:
+    """One search of a stream's frame: pass `part` of a detector in parts (None: all of them), over `region`
+    of the frame (None: all of it)."""
+
+    part: int | None = None
+    region: Box | None = None
+
+
+FULL_SEARCH = (Search(),)  # the whole frame, every part: what a photo gets
+
+
 class FaceDetector(Protocol):
     """Anything with `detect(frame) -> list[Box]`; register new ones in fer/detectors/__init__.py.
 
@@ -163,6 +175,9 @@ class FaceDetector(Protocol):
     A detector whose full search is several cheaper ones (Haar: one per cascade) may also have `parts`
     (how many) and take `detect(frame, part=k)`; a stream then runs one part per search, in turn, so
     it pays for a full search only once in `parts` searches. A photo always gets the full search.
+    One that can search part of a frame at the whole frame's scale has `regional = True` and takes
+    `detect(frame, region=box)`: a stream whose faces are all tracked then searches only the frame's edges
+    between its full searches (see fer.tracking).
     """
 
     def detect(self, frame: Frame) -> list[Box]: ...
@@ -175,10 +190,9 @@ class Tracker(Protocol):
     faces, `probs` None means "not classified this frame": the track keeps its probabilities.
     """
 
-    searches: int  # how many searches search_due has asked for so far
-
-    def search_due(self, t: float) -> bool:
-        """Whether this frame needs a full detector search (True counts as the search)."""
+    def search_plan(self, width: int, height: int, t: float, regional: bool) -> tuple[Search, ...]:
+        """What this width x height frame needs searched (empty: nothing); `regional`: whether the detector
+        can search part of a frame. A plan given counts as searched."""
         ...
 
     def identify(self, faces: list[Face], t: float) -> list[Face]:

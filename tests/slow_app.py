@@ -22,9 +22,9 @@ SLOW_DETECTOR_S = 0.4
 class SlowDetector(HaarDetector):
     label = "Haar on a very slow machine"
 
-    def detect(self, frame: Frame, part: int | None = None) -> list[Box]:
+    def detect(self, frame: Frame, **search: object) -> list[Box]:
         time.sleep(SLOW_DETECTOR_S)
-        return super().detect(frame, part)
+        return super().detect(frame, **search)
 
 
 if __name__ == "__main__":

@@ -151,13 +151,14 @@ class DiesOnce:
 
     def __init__(self, marker: Path):
         self.marker = marker
-        self.parts = get_detector("haar").parts  # searched in the same turns as Haar itself
+        haar = get_detector("haar")
+        self.parts, self.regional = haar.parts, haar.regional  # searched in the same turns and regions as Haar
 
-    def detect(self, frame: Frame, part: int | None = None) -> list[Box]:
+    def detect(self, frame: Frame, **search: object) -> list[Box]:
         try:
             self.marker.open("x").close()
         except FileExistsError:
-            return get_detector("haar").detect(frame, part)
+            return get_detector("haar").detect(frame, **search)
         os._exit(1)
 
 

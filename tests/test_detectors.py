@@ -180,7 +180,7 @@ def test_haar_answers_sessions_searching_at_once_as_it_answers_one():
     haar = get_detector("haar")
     frame = Frame.of(face_frame(faces=4)[0])
     parts = [None, *range(haar.parts)] * 3
-    expected = {part: haar.detect(frame, part) for part in set(parts)}
+    expected = {part: haar.detect(frame, part=part) for part in set(parts)}
     with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
-        answers = list(pool.map(lambda part: haar.detect(frame, part), parts))
+        answers = list(pool.map(lambda part: haar.detect(frame, part=part), parts))
     assert answers == [expected[part] for part in parts]

@@ -7,12 +7,15 @@ import pytest
 
 from devtools.frames import background, paste_face
 from devtools.tracker_benchmark import id_switches
-from fer import Box, Face, FaceTracker, Pipeline
+from fer import Box, Face, FaceTracker, Pipeline, get_detector
 from fer.config import (
     CLASSIFY_EVERY_S,
+    EDGE_STRIP,
     EMOTIONS,
     NUM_CLASSES,
     SEARCH_EVERY_S,
+    SETTLE_S,
+    SETTLED_FULL_SEARCH_S,
     SMOOTHING_HALF_LIFE_S,
     TRACK_MEMORY_S,
 )
@@ -350,3 +353,82 @@ def test_a_photo_gets_every_part_of_the_search():
     detector = SplitSceneDetector(scene)
     faces = Pipeline(detector).process(scene.frame(1.2)).faces
     assert detector.asked == [None] and len(faces) == 3
+
+
+# --- A settled stream: the whole frame now and then, the edges between ---
+
+class SearchLog:
+    """The default detector (Haar, confirmed), recording the region of each search it is asked for (None: the
+    whole frame), with the stream time `now` set by the test."""
+
+    def __init__(self):
+        self.detector = get_detector("haar")
+        self.parts, self.regional = self.detector.parts, self.detector.regional
+        self.now = 0.0
+        self.searches: list[tuple[float, Box | None]] = []
+
+    def detect(self, frame, **search):
+        self.searches.append((self.now, search.get("region")))
+        return self.detector.detect(frame, **search)
+
+
+def stream(frames, tracker: FaceTracker | None = None):
+    """Streams (t, rgb, {name: truth box}) through a pipeline with a tracker, searching in line; returns the
+    per-frame [(t, {name: track_id})] of the faces shown on each truth box, and the SearchLog."""
+    detector = SearchLog()
+    pipe, tracker = Pipeline(detector), tracker or FaceTracker()
+    shown = []
+    for t, rgb, truth in frames:
+        detector.now = t
+        faces = pipe.process(rgb, tracker=tracker, t=t).faces
+        ghosts = [face for face in faces if all(face.box.overlap(box) <= 0.5 for box in truth.values())]
+        assert not ghosts and len(faces) <= len(truth), f"t={t:.2f}: {faces} for {truth}"
+        shown.append((t, {name: face.track_id for name, box in truth.items() for face in faces
+                          if face.box.overlap(box) > 0.5}))
+    return shown, detector
+
+
+def arrivals(arrive_s: float = 2.0, seconds: float = 3.0):
+    """A sits in the middle of a 640x480 frame all along; B steps in at the left edge at `arrive_s`."""
+    for i in range(round(seconds * FPS)):
+        t = i / FPS
+        rgb = background(640, 480)
+        truth = {"A": paste_face(rgb, 110, 320, 240)}
+        if t >= arrive_s:
+            truth["B"] = paste_face(rgb, 110, 70, 240)  # wholly inside the left edge strip
+        yield t, rgb, truth
+
+
+def test_a_settled_stream_searches_the_whole_frame_less_often_and_its_edges_between():
+    shown, detector = stream(arrivals())
+    settled = [(t, region) for t, region in detector.searches if SETTLE_S + 0.5 <= t < 2.0]
+    whole = [t for t, region in settled if region is None]
+    edges = [region for t, region in settled if region is not None]
+    assert len(whole) == pytest.approx(0.5 / SETTLED_FULL_SEARCH_S, abs=1)  # not every SEARCH_EVERY_S
+    assert len(whole) < len(settled) / 2 and edges
+    strip = round(640 * EDGE_STRIP)
+    assert {(r.x, r.y, r.w, r.h) for r in edges} == {(0, 0, strip, 480), (640 - strip, 0, strip, 480)}
+    assert len({ids["A"] for _, ids in shown}) == 1  # and A, never searched for again in full, keeps its ID
+
+
+@pytest.mark.parametrize("full_search_s", [SETTLED_FULL_SEARCH_S, 10.0])
+def test_a_face_arriving_at_the_edge_of_a_settled_stream_shows_within_half_a_second(full_search_s):
+    """With the whole frame searched as configured, or never again once settled: the edge searches find B."""
+    shown, _ = stream(arrivals(arrive_s=2.0), FaceTracker(settled_full_search_s=full_search_s))
+    seen = [t for t, ids in shown if "B" in ids]
+    assert seen and seen[0] - 2.0 <= 0.5
+    assert all("B" in ids for t, ids in shown if t >= seen[0])
+
+
+def test_a_tilted_head_only_turned_searches_find_keeps_its_id_in_a_settled_stream():
+    """Turned passes run on the whole frame once in four full searches; following the face closely keeps its
+    track alive between."""
+
+    def tilted():
+        for i in range(round(4.0 * FPS)):
+            rgb = background(640, 480)
+            yield i / FPS, rgb, {"A": paste_face(rgb, 160, 320 + i, 240, tilt=25)}
+
+    shown, _ = stream(tilted())
+    ids = [ids.get("A") for t, ids in shown if t >= 4 * SEARCH_EVERY_S]
+    assert None not in ids and len(set(ids)) == 1

@@ -69,17 +69,19 @@ def shared_check() -> FaceCheck | None:
 
 
 class Confirmed:
-    """`detector` with every box it finds confirmed by FaceCheck; its `label` and `parts` (see Pipeline.find_faces)
-    are the detector's own."""
+    """`detector` with every box it finds confirmed by FaceCheck; its `label`, `parts` and `regional` (see
+    FaceDetector) are the detector's own."""
 
     def __init__(self, detector: FaceDetector, check: FaceCheck | None = None):
         self.detector = detector
         self.check = check or shared_check()
         self.label = getattr(detector, "label", type(detector).__name__)
         self.parts = getattr(detector, "parts", 1)
+        self.regional = getattr(detector, "regional", False)
 
-    def detect(self, frame: Frame, part: int | None = None) -> list[Box]:
-        boxes = self.detector.detect(frame) if part is None else self.detector.detect(frame, part=part)
+    def detect(self, frame: Frame, **search: object) -> list[Box]:
+        """The detector's boxes for `search` (part, region: see FaceDetector) that FaceCheck confirms."""
+        boxes = self.detector.detect(frame, **search)
         return boxes if self.check is None else self.check.confirm(frame, boxes)
 
     def close(self) -> None:

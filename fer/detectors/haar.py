@@ -56,11 +56,13 @@ class HaarDetector:
     On the four real group photos at 720p the defaults find 18 of 18 faces with no false detection, where
     one search (240 px, 1.2, 5 neighbours) finds 9; with a fifth photo of six people, tilted and bowed heads
     among them, 24 of 24 and one false (a hand). A photo pays for every
-    pass (about 4x one search); a stream runs one pass per search, in turn, every SEARCH_EVERY_S, beside
-    the frames (faces are followed between), so its cost is that of one.
+    pass (about 4x one search); a stream runs one pass per search, in turn, beside the frames (faces are
+    followed between), and once its faces are settled mostly searches the frame's edge strips, where
+    people arrive (see fer.tracking.Tracker.search_plan).
     """
 
     label = "Haar (OpenCV, default)"
+    regional = True  # searches a region of a frame at the whole frame's scale (see FaceDetector)
 
     def __init__(self, short_side: int = 400, scale_factor: float = 1.15, min_face: int = 24,
                  passes: tuple[HaarPass, ...] = PASSES):
@@ -75,15 +77,23 @@ class HaarDetector:
         """A stream runs one pass per search, in turn (see FaceDetector)."""
         return len(self.passes)
 
-    def detect(self, frame: Frame, part: int | None = None) -> list[Box]:
-        """Faces in the frame's grayscale copy (shared with the classifier's crops): every pass merged,
-        or pass number `part` only."""
+    def detect(self, frame: Frame, part: int | None = None, region: Box | None = None) -> list[Box]:
+        """Faces in the frame's grayscale copy (shared with the classifier's crops): every pass merged, or pass
+        number `part` only; in `region` only (None: the whole frame), searched at the scale the whole frame is,
+        so a face is found there exactly as in the whole frame."""
         gray = frame.gray
         scale = min(1.0, self.short_side / min(gray.shape))
+        x0, y0 = 0, 0
+        if region is not None:
+            x0, y0 = max(0, region.x), max(0, region.y)
+            gray = gray[y0 : region.y + region.h, x0 : region.x + region.w]
+            if min(gray.shape) * scale < self.min_face:
+                return []
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
         found = []
         for search in self.passes if part is None else [self.passes[part]]:
-            found.extend(Box(*(round(v / scale) for v in box)) for box in self._search(small, search))
+            for x, y, w, h in self._search(small, search):
+                found.append(Box(x0 + round(x / scale), y0 + round(y / scale), round(w / scale), round(h / scale)))
         return merge_duplicates(found)
 
     def _search(self, gray: np.ndarray, search: HaarPass) -> list[tuple[int, int, int, int]]:
