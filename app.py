@@ -14,7 +14,10 @@ import argparse
 import asyncio
 import base64
 import copy
+import ctypes
+import ctypes.util
 import functools
+import gc
 import io
 import os
 import signal
@@ -38,6 +41,7 @@ from fer.config import (
     LIVE_CONCURRENCY,
     LIVE_FPS,
     LIVE_JPEG_QUALITY,
+    MALLOC_ARENAS,
     MAX_QUEUE,
     MAX_UPLOAD,
     PHOTO_CONCURRENCY,
@@ -132,6 +136,34 @@ gr.Blocks.postprocess_data = postprocess_skipping_unchanged
 
 class ViewerLeft(Exception):
     """The viewer's session ended while their video was being annotated."""
+
+
+def glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (it has malloc_trim), else None: macOS and musl need none of this."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+
+
+LIBC = glibc()
+M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+
+
+def limit_malloc_arenas() -> None:
+    """At most MALLOC_ARENAS glibc arenas for this server's threads (see fer.config)."""
+    if LIBC is not None:
+        LIBC.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
+def release_freed_memory() -> None:
+    """Hands memory a closed session freed back to the system. glibc keeps freed blocks in its arenas: a page
+    of seven faces at 720p left RSS 100 MB above the level before it after it closed, and 57 MB with this."""
+    gc.collect()
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
 
 
 def viewer(request: gr.Request | None) -> str:
@@ -291,6 +323,7 @@ def viewer_left(request: gr.Request = None) -> None:
     """The page was closed: the viewer's live session ends, and their uploads, results and face log are deleted."""
     end_session(live_sessions.pop(viewer(request), None))
     session_files.end(viewer(request))
+    release_freed_memory()
 
 
 def new_session(session: LiveSession | None):
@@ -460,6 +493,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    limit_malloc_arenas()
     stop_on_sigterm()
     demo = build_ui(args.detector, args.forget_after, args.aggregate_only)
     warm_up(args.detector)
