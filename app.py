@@ -159,8 +159,8 @@ def limit_malloc_arenas() -> None:
 
 
 def release_freed_memory() -> None:
-    """Hands memory a closed session freed back to the system. glibc keeps freed blocks in its arenas: a page
-    of seven faces at 720p left RSS 100 MB above the level before it after it closed, and 57 MB with this."""
+    """Hands memory a closed session freed back to the system: glibc keeps freed blocks in its arenas, so a
+    closed 720p page's frames would otherwise stay resident (docs/benchmarks.md, "An hour-long class")."""
     gc.collect()
     if LIBC is not None:
         LIBC.malloc_trim(0)
