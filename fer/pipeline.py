@@ -115,9 +115,11 @@ class Pipeline:
         parts = getattr(self.detector, "parts", 1)
         found = []
         for search in searches:
-            options = {"part": None if search.part is None or parts == 1 else search.part % parts,
-                       "region": search.region}
-            given = {key: value for key, value in options.items() if value is not None}
+            given: dict[str, object] = {}  # only what the search sets: a plain detector takes detect(frame)
+            if search.part is not None and parts > 1:
+                given["part"] = search.part % parts
+            if search.region is not None:
+                given["region"] = search.region
             found.extend(self.detector.detect(frame, **given))
         if len(searches) > 1:  # a face where two regions meet is found in both
             found = merge_duplicates(found)
