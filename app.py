@@ -284,13 +284,16 @@ def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: Li
 
     Turning aggregate-only on or off starts a new session, so a log never mixes the two.
     """
-    if frame is None:
+    if frame is None or (session is not None and session.closed):  # closed: the page left as this frame came
         return gr.skip()
-    aggregate = aggregate_mode(aggregate)
-    if session is None or session.aggregate_only != aggregate:
+    aggregate, viewer_id = aggregate_mode(aggregate), viewer(request)
+    # Every frame is a use, so the sweep never forgets a viewer while they stream. False: their files are gone
+    # (the stream stopped for FORGET_AFTER_S), so the session starts over rather than log into a deleted folder.
+    files_kept = session_files.touch(viewer_id)
+    if session is None or session.aggregate_only != aggregate or not files_kept:
         end_session(session)
-        session = LiveSession(csv_dir=session_files.folder(viewer(request)), aggregate_only=aggregate)
-        live_sessions[viewer(request)] = session
+        session = LiveSession(csv_dir=session_files.folder(viewer_id), aggregate_only=aggregate)
+        live_sessions[viewer_id] = session
     result = session.process(pipeline(detector), frame)
     annotated, chart, status = describe_crowd(result) if aggregate else describe(result)
     outputs = (annotated, chart, status) if session.chart_due() else (annotated, gr.skip(), gr.skip())

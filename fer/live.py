@@ -94,6 +94,11 @@ class LiveSession:
         self._start_over()
         old.close()
 
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called (the viewer left)."""
+        return self.search.closed
+
     def close(self) -> None:
         self.log.close()
         self.search.close()

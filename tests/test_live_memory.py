@@ -1,6 +1,6 @@
-"""An hour-long class keeps nothing per frame: the live tab streamed through the real app in this process, so
-the test can look inside Gradio's session state and the server's tasks (Chromium's fake webcam, as in
-tests/test_browser.py). Counts what a frame could leave behind; times nothing.
+"""An hour-long class keeps nothing per frame, and loses nothing: the live tab streamed through the real app in
+this process, so the test can look inside Gradio's session state and the server's tasks (Chromium's fake webcam,
+as in tests/test_browser.py). Counts what a frame could leave behind; times nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from devtools.browser import COUNT_FRAMES, TIMEOUT_MS, chromium_with_camera, start_live
-from devtools.frames import stamped_faces_frames, write_y4m
+from devtools.frames import face_frame, stamped_faces_frames, write_y4m
 from devtools.server import free_port
 
 FRAMES = 120  # annotated frames streamed before looking: a few refreshes of every panel
@@ -66,6 +67,47 @@ def test_a_live_session_keeps_nothing_per_frame_and_closing_the_page_ends_it(pla
             time.sleep(0.1)
     assert not app.live_sessions, "closing the page did not end the live session"
     assert session.log.closed and session.search.closed
+
+
+class Viewer:
+    """What the app reads from a gr.Request: the browser session's hash."""
+
+    session_hash = "a-viewer"
+
+
+def stream_for(app, seconds: float, session=None):
+    """Sends the app's stream handler a face frame every 50 ms for `seconds`; the live session it returns."""
+    frame, _ = face_frame()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        *_, session = app.stream(frame, "haar", False, session, request=Viewer)
+        time.sleep(0.05)
+    return session
+
+
+def test_a_viewer_streaming_longer_than_forget_after_keeps_their_face_log(monkeypatch, tmp_path):
+    """Files unused for --forget-after seconds are swept; a live stream uses its log with every frame, so a
+    lesson longer than that keeps it (it was deleted under the stream, which then failed on every frame). Once
+    the stream stops for that long, the log goes, and the next frame starts a new session in a new folder."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    import app
+
+    app.build_ui(forget_after_s=1)  # swept every second
+    try:
+        session = stream_for(app, 3.5)
+        assert session.log.csv.path.exists() and session.log.csv.rows > 0
+
+        time.sleep(2.5)  # the webcam stopped: the sweep forgets the viewer's files
+        assert not session.log.csv.path.exists()
+        again = stream_for(app, 0.2, session)
+        assert again is not session and session.closed and app.live_sessions[Viewer.session_hash] is again
+        assert again.log.csv.path.exists() and again.log.csv.rows > 0
+
+        app.viewer_left(Viewer)  # the page closed as a frame was on its way: the frame revives nothing
+        assert app.stream(face_frame()[0], "haar", False, again, request=Viewer) == gr.skip()
+        assert not app.live_sessions and not list((tmp_path / "gradio").rglob("*.csv"))
+    finally:
+        app.close_ui()
 
 
 # Frees 99 of every 100 1-KB blocks of a 300 MB heap: pages that glibc keeps after `free`, as it kept a closed
