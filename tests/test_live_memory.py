@@ -99,7 +99,7 @@ def test_a_viewer_streaming_longer_than_forget_after_keeps_their_face_log(monkey
 
         time.sleep(2.5)  # the webcam stopped: the sweep forgets the viewer's files
         assert not session.log.csv.path.exists()
-        again = stream_for(app, 0.2, session)
+        again = stream_for(app, 1.0, session)  # long enough for its first search to end, even under load
         assert again is not session and session.closed and app.live_sessions[Viewer.session_hash] is again
         assert again.log.csv.path.exists() and again.log.csv.rows > 0
 
