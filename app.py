@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import copy
 import ctypes
 import ctypes.util
@@ -54,7 +55,7 @@ from fer.images import read_image
 from fer.lecture_report import hex_color, mix_svg, write_html
 from fer.live import LiveSession
 from fer.markdown import summary_markdown
-from fer.session import EU_NOTICE, anonymous_crowd, label_shares
+from fer.session import EU_NOTICE, CsvStopped, anonymous_crowd, label_shares
 from fer.session.files import SessionFiles
 from fer.video import VideoError, annotate_video, video_report
 
@@ -207,6 +208,18 @@ def inline_image(**kwargs) -> gr.Image:
     return image
 
 
+@contextlib.contextmanager
+def server_writes():
+    """A file the server cannot write (a full disk) becomes one line for the viewer, without the server's paths
+    that OSError's own message names."""
+    try:
+        yield
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise gr.Error(f"The server could not save this answer ({reason}). Try again later.",
+                       print_exception=False) from None
+
+
 def save_answer(rgb: np.ndarray, session: str) -> str:
     """The annotated photo as a JPEG of its own in the viewer's folder, which Gradio serves without copying.
 
@@ -215,7 +228,8 @@ def save_answer(rgb: np.ndarray, session: str) -> str:
     downloaded it ("Too little data for declared Content-Length": 14 of 480 calls failed with 16 clients).
     """
     path = session_files.new_file(session, ".jpg")
-    Image.fromarray(rgb).save(path, "JPEG", quality=PHOTO_JPEG_QUALITY)
+    with server_writes():
+        Image.fromarray(rgb).save(path, "JPEG", quality=PHOTO_JPEG_QUALITY)
     return str(path)
 
 
@@ -246,6 +260,13 @@ def describe_crowd(result: FrameResult):
         return None, None, TOO_FEW
     mix = dict(zip(EMOTIONS, map(float, label_shares(crowd)), strict=True))
     return None, mix, f"Class mix of {len(crowd)} readable faces (aggregate only: no individual is shown)"
+
+
+def csv_stopped_note(stopped: CsvStopped) -> str:
+    """What the viewer is told once their face log could not be written: the stream itself goes on."""
+    minutes, seconds = divmod(round(stopped.time_s), 60)
+    return (f"The face log stopped at {minutes}:{seconds:02d} ({stopped.reason}). The chart, timeline and summary "
+            "go on; the CSV download has the rows before then.")
 
 
 def aggregate_mode(requested: bool | None) -> bool:
@@ -296,6 +317,8 @@ def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: Li
         live_sessions[viewer_id] = session
     result = session.process(pipeline(detector), frame)
     annotated, chart, status = describe_crowd(result) if aggregate else describe(result)
+    if session.log.csv_stopped is not None:
+        status = f"{status}\n\n{csv_stopped_note(session.log.csv_stopped)}"
     outputs = (annotated, chart, status) if session.chart_due() else (annotated, gr.skip(), gr.skip())
     if not session.refresh_due():
         return *outputs, gr.skip(), gr.skip(), session
@@ -307,12 +330,14 @@ def session_files_for_download(session: LiveSession | None, detector: str, reque
     aggregate-only mode the CSV is the class-mix timeline instead (one row per point, a column per expression)."""
     if session is None:
         return None, None
-    report = write_html(session_files.new_file(viewer(request), ".html"), session.report(checked_detector(detector)))
-    if session.aggregate_only:
-        path = session_files.new_file(viewer(request), ".csv")
-        points = session.log.timeline.points()
-        points[points["read_frames"] > 0].set_index("time_s")[list(EMOTIONS)].to_csv(path, float_format="%.4f")
-        return str(path), str(report)
+    with server_writes():
+        report = write_html(session_files.new_file(viewer(request), ".html"),
+                            session.report(checked_detector(detector)))
+        if session.aggregate_only:
+            path = session_files.new_file(viewer(request), ".csv")
+            points = session.log.timeline.points()
+            points[points["read_frames"] > 0].set_index("time_s")[list(EMOTIONS)].to_csv(path, float_format="%.4f")
+            return str(path), str(report)
     path = session.log.csv.path
     return (str(path) if path is not None else None), str(report)
 
@@ -349,7 +374,7 @@ def annotate_upload(video: str | None, detector: str, every: int, aggregate: boo
     session_files.adopt(session, video)
     out = session_files.new_file(session, "")  # a folder of its own: the files keep readable names
 
-    def report(done: int, total: int | None) -> None:
+    def on_progress(done: int, total: int | None) -> None:
         if not session_files.touch(session):
             raise ViewerLeft
         progress((done, total), unit="frames")
@@ -357,13 +382,14 @@ def annotate_upload(video: str | None, detector: str, every: int, aggregate: boo
     aggregate = aggregate_mode(aggregate)
     outputs = (None, None) if aggregate else (out / "annotated.mp4", out / "faces.csv")
     try:
-        result = annotate_video(video, *outputs, detector, int(every), report, aggregate_only=aggregate)
+        with server_writes():
+            result = annotate_video(video, *outputs, detector, int(every), on_progress, aggregate_only=aggregate)
+            report = write_html(out / "report.html", video_report(result))
     except VideoError as err:  # name the file as the user knows it, not by its upload path
         raise gr.Error(f"Cannot read this video: {str(err).replace(video, Path(video).name)}") from None
     except ViewerLeft:
         return gr.skip()
     files = [None if path is None else str(path) for path in (result.video, result.csv)]
-    report = write_html(out / "report.html", video_report(result))
     return *files, result.timeline, summary_markdown(result.summary), str(report)
 
 
@@ -463,7 +489,9 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR, forget_after_s: float = F
 
 
 def close_ui() -> None:
-    """Deletes every viewer's files (Gradio deletes its own cache files as it stops)."""
+    """Ends every live session and deletes every viewer's files (Gradio deletes its own cache files as it stops)."""
+    while live_sessions:
+        end_session(live_sessions.popitem()[1])
     if session_files is not None:
         session_files.close()
 

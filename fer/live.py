@@ -45,7 +45,8 @@ class LiveSession:
     """A tracker and a log for one live stream, timed on the monotonic clock.
 
     `close()` deletes the log's temporary CSV, so nothing stays on the server after the session unless
-    the viewer downloaded it.
+    the viewer downloaded it. A CSV that cannot be written (a full disk) stops, and the stream goes on
+    (see `log.csv_stopped`).
 
     Args:
         refresh_s: how often `refresh_due()` says the timeline and summary should be redrawn.
@@ -106,7 +107,7 @@ class LiveSession:
     def _start_over(self) -> None:
         """New IDs, an empty log, a clock that starts at the next frame, panels due at once."""
         self.tracker = FaceTracker()
-        self.log = SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only)
+        self.log = SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only, keep_going_without_csv=True)
         self._start: float | None = None  # monotonic time of the first frame
         self.started_at: datetime | None = None  # and its date
         self._panels, self._chart = Cadence(self.refresh_s), Cadence(CHART_REFRESH_S)

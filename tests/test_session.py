@@ -228,6 +228,27 @@ def test_closing_a_temporary_log_deletes_its_csv_and_ignores_late_frames():
     assert not path.exists() and log.stats.frames == 1
 
 
+def test_a_log_whose_csv_cannot_be_written_raises_or_goes_on_without_it(tmp_path):
+    """A full disk under the CSV: a video's log raises (the job fails with the error); a live stream's log stops
+    its CSV where it was, says when and why, and keeps the timeline and stats, so the stream is not failed."""
+    for keep_going in (False, True):
+        path = tmp_path / f"faces-{keep_going}.csv"
+        log = SessionLog(path, keep_going_without_csv=keep_going)
+        log.record([face(HAPPY, 1)], time_s=0.0)
+        path.unlink()
+        path.mkdir()  # the CSV's path is now a folder: writing it fails as a full disk would, with an OSError
+        if not keep_going:
+            with pytest.raises(OSError):
+                log.record([face(SAD, 1)], time_s=1.0)
+            continue
+        log.record([face(SAD, 1)], time_s=61.0)
+        path.rmdir()  # the disk has room again: the log stays stopped, so the CSV never has a silent gap
+        log.record([face(SAD, 1)], time_s=62.0)
+        assert log.csv_stopped is not None and log.csv_stopped.time_s == 61.0 and log.csv_stopped.reason
+        assert not path.exists() and log.csv.rows == 1
+        assert log.stats.frames == 3 and log.timeline.to_frame()["time_s"].nunique() == 3
+
+
 def test_anonymous_crowd_needs_enough_readable_faces_and_drops_their_ids():
     three = [face(3, track_id=k, x=40 * k) for k in range(3)]
     assert anonymous_crowd(three[:2]) == []

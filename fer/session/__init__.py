@@ -23,6 +23,14 @@ from fer.session.timeline import Timeline, label_shares, long_form
 from fer.types import Face
 
 
+@dataclasses.dataclass(frozen=True)
+class CsvStopped:
+    """Why and when a session's CSV stopped: it holds the rows before `time_s` only."""
+
+    time_s: float  # seconds from the session's start
+    reason: str  # the system's words, e.g. "No space left on device"
+
+
 class SessionLog:
     """Records each analysed frame of one session in its CSV, timeline and stats.
 
@@ -32,10 +40,14 @@ class SessionLog:
         temp_dir: where a temporary CSV goes; None = the system's temporary folder.
         aggregate_only: keep only the class mix (see `anonymous_crowd`): no CSV rows, no per-face
             records, and frames with fewer than AGGREGATE_MIN_FACES readable faces add nothing.
+        keep_going_without_csv: when the CSV cannot be written (a full disk, a deleted folder), stop writing
+            it and record the error in `csv_stopped` instead of raising: a live stream goes on, with its
+            timeline and stats, rather than failing every frame. False (a video): the error is raised.
     """
 
     def __init__(self, csv_path: str | Path | None = None, max_points: int = TIMELINE_MAX_POINTS,
-                 temp_dir: str | Path | None = None, aggregate_only: bool = False):
+                 temp_dir: str | Path | None = None, aggregate_only: bool = False,
+                 keep_going_without_csv: bool = False):
         if aggregate_only and csv_path is not None:
             raise ValueError("an aggregate-only session writes no per-face CSV")
         self.aggregate_only = aggregate_only
@@ -43,6 +55,8 @@ class SessionLog:
         self.timeline = Timeline(max_points)
         self.stats = SessionStats()
         self.closed = False
+        self.keep_going_without_csv = keep_going_without_csv
+        self.csv_stopped: CsvStopped | None = None  # set when the CSV could not be written
         self._last_frame = -1
 
     def record(self, faces: list[Face], time_s: float, frame: int | None = None) -> None:
@@ -60,10 +74,18 @@ class SessionLog:
         self._last_frame = frame
         if self.aggregate_only:
             faces = anonymous_crowd(faces)
-        else:
-            self.csv.write(time_s, frame, faces)
+        elif self.csv_stopped is None:
+            self._write_csv(time_s, frame, faces)
         self.timeline.add(time_s, faces)
         self.stats.add(time_s, faces)
+
+    def _write_csv(self, time_s: float, frame: int, faces: list[Face]) -> None:
+        try:
+            self.csv.write(time_s, frame, faces)
+        except OSError as err:
+            if not self.keep_going_without_csv:
+                raise
+            self.csv_stopped = CsvStopped(time_s, err.strerror or type(err).__name__)
 
     def close(self) -> None:
         """Deletes a temporary CSV and ignores later records."""
@@ -78,5 +100,5 @@ def anonymous_crowd(faces: list[Face], min_faces: int = AGGREGATE_MIN_FACES) -> 
     return readable if len(readable) >= min_faces else []
 
 
-__all__ = ["CAVEAT", "CSV_COLUMNS", "EU_NOTICE", "FaceCsv", "SessionLog", "SessionStats", "Timeline",
+__all__ = ["CAVEAT", "CSV_COLUMNS", "CsvStopped", "EU_NOTICE", "FaceCsv", "SessionLog", "SessionStats", "Timeline",
            "anonymous_crowd", "label_shares", "long_form"]
