@@ -22,15 +22,16 @@ class HaarPass:
     min_neighbors: int = 3
 
 
-# Chosen on real group photos scaled to 720p (devtools/benchmark.py --groups): OpenCV's two frontal cascades
-# each find upright faces the other misses, and `alt2` on the frame turned 20 degrees either way finds tilted
-# and bowed heads, which no upright search finds; turned searches need 4 neighbours, or they add false faces.
-# Upright and turned searches alternate, so a stream taking one per search (see HaarDetector.parts) finds an
-# upright face within two searches.
+# Chosen on real group photos scaled to 720p (devtools/benchmark.py --groups): OpenCV's `default` cascade upright,
+# and `alt2` on the frame turned 20 degrees either way, which finds tilted and bowed heads no upright search finds;
+# turned searches need 4 neighbours, or they add false faces. An upright `alt2` pass, once a fourth, found no face
+# these three miss (with every candidate confirmed; 480p to 1080p) and cost a fifth of a photo's time.
+# Listed in a stream's order, one per search: the upright pass every other search, so a stream finds an upright
+# face within two searches; a photo runs each distinct pass once (see HaarDetector.detect).
 PASSES = (
     HaarPass("haarcascade_frontalface_default.xml"),
     HaarPass("haarcascade_frontalface_alt2.xml", angle=20, min_neighbors=4),
-    HaarPass("haarcascade_frontalface_alt2.xml"),
+    HaarPass("haarcascade_frontalface_default.xml"),
     HaarPass("haarcascade_frontalface_alt2.xml", angle=-20, min_neighbors=4),
 )
 
@@ -52,13 +53,13 @@ class HaarDetector:
             further than a 4:3 one (320 px wide missed 360 px faces at 1280x720).
         scale_factor: image-pyramid step; larger is faster but may miss faces between scales.
         min_face: smallest face side in pixels of the downscaled frame (24 = 43 px in a 720p frame).
-        passes: the searches, in the order a stream takes them.
-    On the four real group photos at 720p the defaults find 18 of 18 faces with no false detection, where
-    one search (240 px, 1.2, 5 neighbours) finds 9; with a fifth photo of six people, tilted and bowed heads
-    among them, 24 of 24 and one false (a hand). A photo pays for every
-    pass (about 4x one search); a stream runs one pass per search, in turn, beside the frames (faces are
-    followed between), and once its faces are settled mostly searches the frame's edge strips, where
-    people arrive (see fer.tracking.Tracker.search_plan).
+        passes: the searches, in the order a stream takes them (one may come more than once).
+    On the four real group photos at 720p the defaults find 18 of 18 faces, where one search (240 px, 1.2,
+    5 neighbours) finds 9; with a fifth photo of six people, tilted and bowed heads among them, 24 of 24 (with
+    the second opinion, fer.detectors.confirm, no false one). A photo pays for each distinct pass (about 3x one
+    search); a stream runs one pass per search, in turn, beside the frames (faces are followed between), and
+    once its faces are settled mostly searches the frame's edge strips, where people arrive (see
+    fer.tracking.Tracker.search_plan).
     """
 
     label = "Haar (OpenCV, default)"
@@ -78,8 +79,8 @@ class HaarDetector:
         return len(self.passes)
 
     def detect(self, frame: Frame, part: int | None = None, region: Box | None = None) -> list[Box]:
-        """Faces in the frame's grayscale copy (shared with the classifier's crops): every pass merged, or pass
-        number `part` only; in `region` only (None: the whole frame), searched at the scale the whole frame is,
+        """Faces in the frame's grayscale copy (shared with the classifier's crops): every distinct pass merged, or
+        pass number `part` only; in `region` only (None: the whole frame), searched at the scale the whole frame is,
         so a face is found there exactly as in the whole frame."""
         gray = frame.gray
         scale = min(1.0, self.short_side / min(gray.shape))
@@ -91,7 +92,7 @@ class HaarDetector:
                 return []
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
         found = []
-        for search in self.passes if part is None else [self.passes[part]]:
+        for search in dict.fromkeys(self.passes) if part is None else [self.passes[part]]:
             for x, y, w, h in self._search(small, search):
                 found.append(Box(x0 + round(x / scale), y0 + round(y / scale), round(w / scale), round(h / scale)))
         return merge_duplicates(found)
