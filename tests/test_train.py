@@ -82,7 +82,8 @@ def test_evaluate_refuses_unknown_or_out_of_range_degradations(degrade: str) -> 
         evaluate.parse_args(["--data", "x.npz", "--degrade", degrade])
 
 
-def test_resume_continues_a_finished_run(run: Path, tiny_npz: Path, tmp_path: Path) -> None:
+def test_resume_continues_a_finished_run(run: Path, tiny_npz: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     resumed = shutil.copytree(run, tmp_path / "run")
     best = (resumed / "best.keras").read_bytes()
     argv = ["--data", str(tiny_npz), "--out", str(resumed), *TINY, "--resume"]
@@ -91,6 +92,18 @@ def test_resume_continues_a_finished_run(run: Path, tiny_npz: Path, tmp_path: Pa
     assert (resumed / "best.keras").read_bytes() == best
     assert train.main([*argv, "--epochs", "2"]) == 0  # a longer schedule goes on from epoch 2
     assert [row["epoch"] for row in history_rows(resumed)] == ["0", "1"]
+
+    events = []  # ("start", epoch) when an epoch's batches are set up, ("read", epoch) for each batch read
+    read, start = train.AugmentedBatches.__getitem__, train.AugmentedBatches.start_epoch
+    monkeypatch.setattr(train.AugmentedBatches, "__getitem__",
+                        lambda self, index: events.append(("read", self.epoch)) or read(self, index))
+    monkeypatch.setattr(train.AugmentedBatches, "start_epoch",
+                        lambda self, epoch: events.append(("start", epoch)) or start(self, epoch))
+    assert train.main([*argv, "--epochs", "3"]) == 0
+    # Once training starts (Keras reads a batch or two before, for their shapes), epoch 2's faces and
+    # augmentations: not those of the first epoch after every resume, seen again at each one.
+    trained = [epoch for kind, epoch in events[events.index(("start", 2)):] if kind == "read"]
+    assert trained and set(trained) == {2}
 
 
 def test_init_starts_from_the_compact_weights(tiny_npz: Path, exported: tuple[Path, Path], tmp_path: Path) -> None:

@@ -141,8 +141,14 @@ class AugmentedBatches(keras.utils.PyDataset):
         return faces[..., None], y, self.sample_weight[idx]
 
     def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self.order = np.random.default_rng((self.seed, self.epoch)).permutation(len(self.x))
+        self.start_epoch(self.epoch + 1)
+
+    def start_epoch(self, epoch: int) -> None:
+        """Epoch `epoch`'s order and augmentations: a resumed run gets the ones an unbroken run would, not
+        epoch 0's again (which it would then have seen once per resume)."""
+        if epoch != self.epoch:
+            self.epoch = epoch
+            self.order = np.random.default_rng((self.seed, epoch)).permutation(len(self.x))
 
 
 def training_targets(cfg: TrainConfig, y: np.ndarray) -> np.ndarray:
@@ -245,6 +251,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> None:
                 out / "best.keras", monitor="val_accuracy", save_best_only=True, initial_value_threshold=best_so_far
             ),
             keras.callbacks.CSVLogger(str(out / "history.csv"), append=cfg.resume),
+            # After BackupAndRestore has set the epoch a resumed run starts at.
+            keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: train_batches.start_epoch(epoch)),
         ],
     )
     minutes = (time.time() - started) / 60
