@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fer.config import MODEL_PATH, NUM_CLASSES
-from fer.training import teachers, train
+from fer.training import ensemble, teachers, train
 from fer.training.data import DataError, load_fer2013, vote_targets
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -94,3 +94,20 @@ def test_distil_from_soft_labels_on_the_command_line(tiny_npz: Path, soft_labels
             "--dense-units", "8", "--epochs", "1", "--batch-size", "32", "--verbose", "0"]
     assert train.main(argv) == 0
     assert json.loads((tmp_path / "config.json").read_text())["train"]["soft_labels"] == [str(soft_labels)]
+
+
+def test_the_ensemble_of_every_subset_is_scored_on_publictest_best_first(tiny_npz: Path, soft_labels: Path,
+                                                                       tmp_path: Path) -> None:
+    """A teacher that is always right beats the shipped model and any mean with it; scores are the mean's."""
+    data = load_fer2013(tiny_npz, ("train", "val"))
+    right = tmp_path / "right.npz"
+    probs = {split: np.eye(NUM_CLASSES)[y] for split, (_, y) in data.items()}
+    teachers.save_soft_labels(right, probs, {split: y for split, (_, y) in data.items()}, {"command": "oracle"})
+    y_val = data["val"][1]
+    scores = ensemble.subset_accuracies([soft_labels, right], y_val)
+    assert [subset for subset, _ in scores][0] == (right,) and scores[0][1] == 1.0
+    assert len(scores) == 3 and [s for _, s in scores] == sorted((s for _, s in scores), reverse=True)
+    shipped = float(np.mean(teachers.load_soft_labels([soft_labels], "val", y_val).argmax(1) == y_val))
+    assert dict(scores)[(soft_labels,)] == pytest.approx(shipped)
+    assert ensemble.main([str(soft_labels), str(right), "--data", str(tiny_npz)]) == 0
+    assert ensemble.main([str(soft_labels), "--data", str(tmp_path / "none.npz")]) == 1
