@@ -23,6 +23,8 @@ import io
 import os
 import signal
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -43,6 +45,7 @@ from fer.config import (
     LIVE_FPS,
     LIVE_JPEG_QUALITY,
     MALLOC_ARENAS,
+    MALLOC_TRIM_EVERY_S,
     MAX_QUEUE,
     MAX_UPLOAD,
     PHOTO_CONCURRENCY,
@@ -165,6 +168,18 @@ def release_freed_memory() -> None:
     gc.collect()
     if LIBC is not None:
         LIBC.malloc_trim(0)
+
+
+def trim_heap_every(every_s: float) -> None:
+    """Hands freed heap pages back to the system every `every_s` seconds, in a daemon thread: a live stream's
+    frames free blocks all over glibc's heap, which keeps them resident otherwise (docs/benchmarks.md)."""
+    def loop() -> None:
+        while True:
+            time.sleep(every_s)
+            LIBC.malloc_trim(0)
+
+    if LIBC is not None:
+        threading.Thread(target=loop, name="fer-malloc-trim", daemon=True).start()
 
 
 def viewer(request: gr.Request | None) -> str:
@@ -525,6 +540,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     limit_malloc_arenas()
+    trim_heap_every(MALLOC_TRIM_EVERY_S)
     stop_on_sigterm()
     demo = build_ui(args.detector, args.forget_after, args.aggregate_only)
     warm_up(args.detector)

@@ -124,6 +124,9 @@ STATE_SESSIONS = 128
 # copies or encodes a frame otherwise keeps its own arena of freed frames. Measured with devtools.soak, seven faces
 # at 720p: 13 MB of growth in the 5 minutes after the first, against 36 MB with the default.
 MALLOC_ARENAS = 2
+# How often the server hands freed heap pages back to the system (glibc's malloc_trim): a long stream frees frames
+# all over the heap, which glibc otherwise keeps resident. A trim costs 3-40 ms of one thread, not the event loop.
+MALLOC_TRIM_EVERY_S = 30.0
 PHOTO_CONCURRENCY = 2  # photos analysed at once (one per core here); the model itself runs one batch at a time
 VIDEO_CONCURRENCY = 1  # recorded videos annotated at once: one video keeps every core busy
 
