@@ -7,9 +7,12 @@ Needs Debian's chromium at /usr/bin/chromium (scripts/test.sh installs it).
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from devtools.frames import STAMP_BITS, STAMP_CELL
 
@@ -116,12 +119,39 @@ def start_live(browser, url: str):
     return page
 
 
-def measure_stream(page, what: str) -> tuple[float, list[float]]:
-    """Annotated frames per second over FPS_WINDOW_S, and each one's delay behind the webcam in ms; printed."""
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU seconds the processes have used so far (those that ended count nothing)."""
+    total = 0.0
+    for proc in processes:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def process_tree(pid: int) -> list[psutil.Process]:
+    proc = psutil.Process(pid)
+    return [proc, *proc.children(recursive=True)]
+
+
+def measure_stream(page, what: str, server_pid: int | None = None) -> tuple[float, list[float]]:
+    """Annotated frames per second over FPS_WINDOW_S, and each one's delay behind the webcam in ms; printed. With
+    the server's PID, also the cores the server and the browser (this process's Chromium) used meanwhile, side by
+    side: on one machine they share the cores, so either can hold the frame rate back."""
+    sides = {}
+    if server_pid is not None:
+        sides = {"server": process_tree(server_pid),
+                 "browser": [p for p in process_tree(os.getpid()) if "chrom" in p.name().lower()]}
+    before, start = {side: cpu_seconds(procs) for side, procs in sides.items()}, time.monotonic()
     frames, delays = page.evaluate(STAMP_DELAYS, ["Annotated", FPS_WINDOW_S * 1000, STAMP_BITS, STAMP_CELL,
                                                   CAMERA_FRAMES])
+    elapsed = time.monotonic() - start
     delays_ms = [1000 * d / CAMERA_FPS for d in delays]
     p50 = float(np.median(delays_ms)) if delays_ms else float("nan")
+    cores = {side: (cpu_seconds(procs) - before[side]) / elapsed for side, procs in sides.items()}
+    usage = "".join(f"; {side} {used:.2f} cores" for side, used in cores.items())
+    if cores and frames:
+        usage += f" (server {1000 * cores['server'] * elapsed / frames:.1f} ms of CPU a frame)"
     print(f"\nbrowser, {what}: {frames / FPS_WINDOW_S:.1f} annotated frames/s over {FPS_WINDOW_S} s, "
-          f"webcam-to-screen delay p50 {p50:.0f} ms (stamped frames, {CAMERA_FPS} fps camera)")
+          f"webcam-to-screen delay p50 {p50:.0f} ms (stamped frames, {CAMERA_FPS} fps camera){usage}")
     return frames / FPS_WINDOW_S, delays_ms

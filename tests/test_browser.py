@@ -54,9 +54,14 @@ def browser(playwright, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_server(tmp_path_factory):
     with running_app(tmp_path_factory.mktemp("app") / "app.log") as app:
-        yield app.url
+        yield app
+
+
+@pytest.fixture(scope="module")
+def app_url(app_server):
+    return app_server.url
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +140,9 @@ def test_label_chart_shows_seven_classes_with_happy_on_top(live_page):
     assert bars.first.get_attribute("data-testid") == "happy-confidence-set"  # sorted: happy is the largest
 
 
-def test_frame_rate_and_delay_one_face(live_page, capsys):
+def test_frame_rate_and_delay_one_face(live_page, app_server, capsys):
     with capsys.disabled():
-        rate, delays_ms = measure_stream(live_page, "one face, 640x480")
+        rate, delays_ms = measure_stream(live_page, "one face, 640x480", app_server.proc.pid)
     assert rate > 0 and delays_ms  # frames keep coming, stamped; the figures depend on the machine
     assert all(0 <= d < 1000 * CAMERA_FRAMES / CAMERA_FPS for d in delays_ms)
 

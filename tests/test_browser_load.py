@@ -37,7 +37,7 @@ def test_ceiling_gradio_streaming_frames_back_unchanged(playwright, tmp_path, ca
     with running_app(tmp_path / "app.log", script=identity) as app, chromium_with_camera(playwright, y4m) as browser:
         page = start_live(browser, app.url)
         with capsys.disabled():
-            rate, delays_ms = measure_stream(page, f"CEILING (identity handler), {camera}")
+            rate, delays_ms = measure_stream(page, f"CEILING (identity handler), {camera}", app.proc.pid)
         page.close()
     assert rate > 0 and delays_ms
 
@@ -48,7 +48,7 @@ def test_frame_rate_and_delay_seven_faces_720p(playwright, tmp_path, capsys):
     with running_app(tmp_path / "app.log") as app, chromium_with_camera(playwright, y4m) as browser:
         page = start_live(browser, app.url)
         with capsys.disabled():
-            rate, delays_ms = measure_stream(page, "seven faces, 1280x720")
+            rate, delays_ms = measure_stream(page, "seven faces, 1280x720", app.proc.pid)
         status = page.get_by_test_id("markdown").filter(has_text="face(s)").first.inner_text()
         page.close()
     assert rate > 0 and delays_ms
