@@ -542,15 +542,17 @@ def main(argv: list[str] | None = None) -> int:
     limit_malloc_arenas()
     trim_heap_every(MALLOC_TRIM_EVERY_S)
     stop_on_sigterm()
-    demo = build_ui(args.detector, args.forget_after, args.aggregate_only)
-    warm_up(args.detector)
-    demo.queue(max_size=MAX_QUEUE)
     try:
+        demo = build_ui(args.detector, args.forget_after, args.aggregate_only)
+        warm_up(args.detector)
+        demo.queue(max_size=MAX_QUEUE)
         demo.launch(server_port=args.port, share=args.share, show_error=True, prevent_thread_lock=True,
                     max_file_size=MAX_UPLOAD, state_session_capacity=STATE_SESSIONS)
         if args.share and not demo.share_url:
             print("Could not create a share link (no internet, or the tunnel is blocked): serving locally only.")
         demo.block_thread()  # returns on Ctrl-C or SIGTERM, after closing the server
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) while the app was still starting: stop as quietly
+        pass
     finally:
         close_ui()
     return 0

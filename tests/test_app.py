@@ -175,6 +175,22 @@ def test_ctrl_c_after_every_detector_stops_cleanly(tmp_path):
     assert "Traceback" not in output and "Exception ignored" not in output, output[-2000:]
 
 
+def test_ctrl_c_as_the_app_starts_stops_cleanly():
+    """Ctrl-C as soon as the server answers, while Gradio's launch is still checking it (a KeyboardInterrupt
+    there once ended in a traceback), or just after: exit 0, no traceback."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(proc, f"http://127.0.0.1:{port}/")
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        stop(proc)
+    assert proc.returncode == 0, output[-2000:]
+    assert "Traceback" not in output and "Exception ignored" not in output, output[-2000:]
+
+
 def test_help_exits_0():
     run = subprocess.run([sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
