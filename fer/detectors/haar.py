@@ -24,8 +24,8 @@ class HaarPass:
 
 # Chosen on real group photos scaled to 720p (devtools/benchmark.py --groups): OpenCV's `default` cascade upright,
 # and `alt2` on the frame turned 20 degrees either way, which finds tilted and bowed heads no upright search finds;
-# turned searches need 4 neighbours, or they add false faces. An upright `alt2` pass, once a fourth, found no face
-# these three miss (with every candidate confirmed; 480p to 1080p) and cost a fifth of a photo's time.
+# turned searches need 4 neighbours, or they add false faces. An upright `alt2` pass finds no face these three miss
+# (every candidate confirmed; 480p to 1080p) and would make a photo cost a third more.
 # Listed in a stream's order, one per search: the upright pass every other search, so a stream finds an upright
 # face within two searches; a photo runs each distinct pass once (see HaarDetector.detect).
 PASSES = (
