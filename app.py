@@ -24,7 +24,6 @@ import os
 import signal
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -170,15 +169,18 @@ def release_freed_memory() -> None:
         LIBC.malloc_trim(0)
 
 
+TRIM_STOP = threading.Event()  # set by close_ui: trim_heap_every's thread ends before the interpreter does
+
+
 def trim_heap_every(every_s: float) -> None:
-    """Hands freed heap pages back to the system every `every_s` seconds, in a daemon thread: a live stream's
-    frames free blocks all over glibc's heap, which keeps them resident otherwise (docs/benchmarks.md)."""
+    """Hands freed heap pages back to the system every `every_s` seconds, in a thread, until close_ui: a live
+    stream's frames free blocks all over glibc's heap, which keeps them resident otherwise (docs/benchmarks.md)."""
     def loop() -> None:
-        while True:
-            time.sleep(every_s)
+        while not TRIM_STOP.wait(every_s):
             LIBC.malloc_trim(0)
 
     if LIBC is not None:
+        TRIM_STOP.clear()
         threading.Thread(target=loop, name="fer-malloc-trim", daemon=True).start()
 
 
@@ -504,7 +506,9 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR, forget_after_s: float = F
 
 
 def close_ui() -> None:
-    """Ends every live session and deletes every viewer's files (Gradio deletes its own cache files as it stops)."""
+    """Ends every live session, stops the heap trims and deletes every viewer's files (Gradio deletes its own cache
+    files as it stops)."""
+    TRIM_STOP.set()
     while live_sessions:
         end_session(live_sessions.popitem()[1])
     if session_files is not None:
