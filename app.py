@@ -488,7 +488,9 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR, forget_after_s: float = F
     sweep_s = min(SWEEP_EVERY_S, forget_after_s)
     session_files.sweep_every(sweep_s)
     gradio_sweep = (max(1, int(sweep_s)), max(1, int(forget_after_s)))  # Gradio's own cache files (uploads)
-    with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=gradio_sweep) as demo:
+    # analytics off: Gradio's telemetry and version check would send out what a private, offline app must not
+    with gr.Blocks(title="fer: live facial emotion recognition", delete_cache=gradio_sweep,
+                   analytics_enabled=False) as demo:
         gr.Markdown(INTRO.format(forget_min=f"{forget_after_s / 60:g}"))
         choices = [(detector_label(name), name) for name in DETECTORS]  # read now: the registry may have grown
         detector = gr.Radio(choices, value=default_detector, label="Face detector")

@@ -102,17 +102,22 @@ def chromium_with_camera(playwright, y4m: Path):
         browser.close()
 
 
-def open_tab(browser, url: str, tab: str):
+def open_tab(browser, url: str, tab: str, requested: list[str] | None = None):
+    """A new page on the app's `tab`; every URL the page asks for from its first request on is appended to
+    `requested`, if given."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(TIMEOUT_MS)
+    if requested is not None:
+        page.on("request", lambda request: requested.append(request.url))
     page.goto(url)
     page.get_by_role("tab", name=tab).click()
     return page
 
 
-def start_live(browser, url: str):
-    """The app's Live tab, streaming the fake webcam, once the first annotated frame is back."""
-    page = open_tab(browser, url, "Live")
+def start_live(browser, url: str, requested: list[str] | None = None):
+    """The app's Live tab, streaming the fake webcam, once the first annotated frame is back (`requested`: as in
+    open_tab)."""
+    page = open_tab(browser, url, "Live", requested)
     page.get_by_role("button", name="Click to Access Webcam").click()
     page.get_by_role("button", name="capture photo").click()  # Gradio's "Record": starts streaming
     page.wait_for_function(ANNOTATED_SRC, arg="Annotated", timeout=TIMEOUT_MS)

@@ -83,7 +83,7 @@ def running_app(log_path: Path, *args: str, script: Path = ROOT / "app.py",
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("GRADIO_SHARE", None)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), *args], cwd=ROOT, env=env,

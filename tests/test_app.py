@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -189,6 +192,40 @@ def assert_ctrl_c_stops_cleanly(use, timeout_s: float) -> None:
         stop(proc)
     assert proc.returncode == 0, output[-2000:]
     assert "Traceback" not in output and "Exception ignored" not in output, output[-2000:]
+
+
+def test_the_app_asks_no_host_on_the_internet(tmp_path):
+    """A teacher's air-gapped laptop, a privacy promise: started with Gradio's defaults and used, the app sends
+    nothing out (Gradio's telemetry and version check would). Every proxy setting points at a listener here."""
+    proxy = socket.create_server(("127.0.0.1", 0))
+    proxy.settimeout(0.5)
+    proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+    asked: list[bytes] = []
+
+    def listen() -> None:
+        with proxy:
+            while not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    connection, _ = proxy.accept()
+                    with connection:
+                        connection.settimeout(2)
+                        asked.append(connection.recv(200))  # "CONNECT huggingface.co:443 ..."
+
+    done = threading.Event()
+    listener = threading.Thread(target=listen)
+    listener.start()
+    env = {"GRADIO_ANALYTICS_ENABLED": "True", "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+           **{name: proxy_url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                                           "all_proxy")}}
+    try:
+        with running_app(tmp_path / "app.log", env=env) as app:
+            _, label, _ = predict(Client(app.url, verbose=False), write_png(tmp_path / "face.png", face_frame()[0]))
+            time.sleep(3)  # telemetry goes out in background threads
+    finally:
+        done.set()
+        listener.join()
+    assert label["label"] == "happy"
+    assert asked == []
 
 
 def test_help_exits_0():

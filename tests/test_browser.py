@@ -127,6 +127,18 @@ def test_the_eu_notice_is_on_the_page_above_the_tabs(live_page):
     assert notice.bounding_box()["y"] < live_page.get_by_role("tab", name="Live").bounding_box()["y"]
 
 
+def test_the_page_asks_no_other_host_than_the_app(browser, app_url):
+    """Fonts, scripts and frames all come from the app: it works offline, and no third party sees a viewer."""
+    requested: list[str] = []
+    page = start_live(browser, app_url, requested)
+    for tab in ("Photo", "Video"):
+        page.get_by_role("tab", name=tab).click()
+    page.wait_for_timeout(2000)  # the tabs' lazily loaded parts
+    page.close()
+    assert any(url.startswith(app_url) for url in requested)
+    assert [url for url in requested if not url.startswith((app_url, "data:", "blob:"))] == []
+
+
 def test_label_chart_shows_seven_classes_with_happy_on_top(live_page):
     chart = live_page.locator(".block:visible", has=live_page.get_by_test_id("block-label").get_by_text("Largest face"))
     top = chart.get_by_test_id("label-output-value")
