@@ -517,11 +517,14 @@ def close_ui() -> None:
         session_files.close()
 
 
-def stop_on_sigterm() -> None:
-    """Makes SIGTERM (docker stop, systemd, a Space restarting) stop the app as Ctrl-C does, cleanup included."""
+def stop_on_ctrl_c_and_sigterm() -> None:
+    """Makes Ctrl-C (SIGINT) and SIGTERM (docker stop, systemd, a Space restarting) stop the app, cleanup included.
+    SIGINT is set too because a shell script that starts the app in the background (`python app.py &`) hands it
+    SIGINT ignored, and Python then leaves it ignored: `kill -INT` would do nothing."""
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, interrupt)
 
 
@@ -547,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     limit_malloc_arenas()
     trim_heap_every(MALLOC_TRIM_EVERY_S)
-    stop_on_sigterm()
+    stop_on_ctrl_c_and_sigterm()
     try:
         demo = build_ui(args.detector, args.forget_after, args.aggregate_only)
         warm_up(args.detector)

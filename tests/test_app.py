@@ -178,11 +178,13 @@ def test_ctrl_c_as_the_app_starts_stops_cleanly():
 
 def assert_ctrl_c_stops_cleanly(use, timeout_s: float) -> None:
     """Starts `python app.py`, calls `use(url)` once it answers, sends Ctrl-C: exit 0 within `timeout_s`, and no
-    traceback in its output."""
+    traceback in its output. The app starts with SIGINT ignored, as a shell script's `python app.py &` starts it
+    (and as a CI runner may start the tests): the signal must stop it even then."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         wait_until_up(proc, url)
         use(url)
