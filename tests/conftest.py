@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,16 @@ def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     np.savez(path, **arrays)
     return path
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temp_dir_of_the_tests(tmp_path_factory: pytest.TempPathFactory):
+    """Points this process's temporary folder inside pytest's: gradio_client makes an empty /tmp/<40 hex> folder
+    for every file it downloads and never removes it (10,000 after a few days of test runs)."""
+    folder = tmp_path_factory.mktemp("tmp")
+    before, tempfile.tempdir = tempfile.tempdir, str(folder)
+    yield folder
+    tempfile.tempdir = before
 
 
 def require_chromium() -> None:
