@@ -22,7 +22,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     port = parser.parse_args().port
-    with gr.Blocks() as demo:
+    with gr.Blocks(analytics_enabled=False) as demo:
         with gr.Tab("Live"):
             webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
             annotated = inline_image(label="Annotated", interactive=False, format="jpeg")
