@@ -23,16 +23,18 @@ class HaarPass:
 
 
 # Chosen on real group photos scaled to 720p (devtools/benchmark.py --groups): OpenCV's `default` cascade upright,
-# and `alt2` on the frame turned 20 degrees either way, which finds tilted and bowed heads no upright search finds;
-# turned searches need 4 neighbours, or they add false faces. An upright `alt2` pass finds no face these three miss
-# (every candidate confirmed; 480p to 1080p) and would make a photo cost a third more.
+# and `alt2` on the frame turned 20 degrees either way, which finds tilted and bowed heads no upright search finds.
+# Every candidate is confirmed (fer.detectors.confirm), so the turned passes take 3 neighbours, not the 4 they needed
+# alone: a classroom face more, and still no false face on the group or face-free photos at 480p, 720p or 1080p;
+# 2 neighbours add false ones at 1080p. An upright `alt2` pass finds no face these three miss (480p to 1080p) and
+# would make a photo cost a third more.
 # Listed in a stream's order, one per search: the upright pass every other search, so a stream finds an upright
 # face within two searches; a photo runs each distinct pass once (see HaarDetector.detect).
 PASSES = (
     HaarPass("haarcascade_frontalface_default.xml"),
-    HaarPass("haarcascade_frontalface_alt2.xml", angle=20, min_neighbors=4),
+    HaarPass("haarcascade_frontalface_alt2.xml", angle=20),
     HaarPass("haarcascade_frontalface_default.xml"),
-    HaarPass("haarcascade_frontalface_alt2.xml", angle=-20, min_neighbors=4),
+    HaarPass("haarcascade_frontalface_alt2.xml", angle=-20),
 )
 
 
