@@ -197,7 +197,8 @@ def bench_app(frames: int = APP_FRAMES) -> dict:
         cv2.imwrite(str(png), cv2.cvtColor(face_frame(*SIZES[0])[0], cv2.COLOR_RGB2BGR))
         start = time.perf_counter()
         with running_app(Path(tmp) / "app.log") as app:
-            client = Client(app.url, verbose=False, download_files=tmp, analytics_enabled=False)
+            os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # gradio_client's analytics_enabled=False alone
+            client = Client(app.url, verbose=False, download_files=tmp)  # still reports the URL to huggingface.co
 
             def send(detector: str = "haar") -> tuple:
                 return client.predict(handle_file(str(png)), detector, api_name="/predict")

@@ -21,6 +21,9 @@ settings.load_profile("ci")
 
 # fer.training.export's TFLite converter needs TensorFlow: pin the Keras backend before any test imports Keras.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# gradio_client reports every server it connects to to huggingface.co unless this is set (its analytics_enabled=False
+# alone does not stop it); the apps the tests start get it too, but for the one test that runs it with the default.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 
 @pytest.fixture(scope="session")
