@@ -39,7 +39,6 @@ def tiny_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def temp_dir_of_the_tests(tmp_path_factory: pytest.TempPathFactory):
     """Points this process's temporary folder inside pytest's: gradio_client makes an empty /tmp/<40 hex> folder
