@@ -182,9 +182,9 @@ def assert_ctrl_c_stops_cleanly(use, timeout_s: float) -> None:
     (and as a CI runner may start the tests): the signal must stop it even then."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    ignoring_sigint = ["sh", "-c", 'trap "" INT; exec "$0" app.py --port "$1"', sys.executable, str(port)]
+    proc = subprocess.Popen(ignoring_sigint, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
         wait_until_up(proc, url)
         use(url)
