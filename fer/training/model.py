@@ -88,14 +88,15 @@ def shrink(model: keras.Model, config: ModelConfig) -> keras.Model:
     return student
 
 
-def save_compact(model: keras.Model, path: Path) -> None:
-    """Saves architecture and float16 weights in one .npz: half a .keras file's size, for warm restarts."""
-    weights = {f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(model.get_weights())}
+def save_compact(model: keras.Model, path: Path, dtype: type = np.float16) -> None:
+    """Saves architecture and weights in one .npz; float16 is half a .keras file's size, for warm restarts."""
+    weights = {f"w{i:03d}": w.astype(dtype) for i, w in enumerate(model.get_weights())}
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, architecture=np.array(model.to_json()), **weights)
 
 
 def load_model_file(path: str | Path) -> keras.Model:
-    """Loads an uncompiled model from a .keras file or a `save_compact` .npz (weights back in float32)."""
+    """Loads an uncompiled model from a .keras file or a `save_compact` .npz (weights in float32)."""
     path = Path(path)
     if path.suffix != ".npz":
         return keras.models.load_model(path, compile=False)

@@ -7,8 +7,8 @@ r"""Trains the emotion CNN on FER-2013 and saves the best PublicTest model.
         --teacher model/emotion.tflite                                   # distil a smaller, faster student
 
 Writes to --out: best.keras (best PublicTest epoch, with optimizer state), emotion.keras (the same
-model for inference), history.csv, curves.png, config.json, train.log, and backup/ (per-epoch
-state for --resume).
+model for inference), history.csv, curves.png, config.json, train.log, backup/ (per-epoch
+state for --resume) and, with --snapshots, snapshots/epoch_NNN.npz (each epoch's weights).
 Export for the app with `python -m fer.training.export RUN/emotion.keras`.
 """
 
@@ -35,7 +35,7 @@ from fer.config import NUM_CLASSES, RUNS_DIR
 from fer.training.augment import augment_batch, degrade_batch
 from fer.training.data import load_fer2013, split_off_val, vote_targets
 from fer.training.evaluate import Predictor, load_predictor, predict_flip_averaged
-from fer.training.model import MODEL_NAME, ModelConfig, build_model, load_model_file, shrink
+from fer.training.model import MODEL_NAME, ModelConfig, build_model, load_model_file, save_compact, shrink
 from fer.training.report import plot_learning_curves
 from fer.training.teachers import load_soft_labels
 
@@ -56,6 +56,7 @@ class TrainConfig:
     lr: float = 0.002  # peak learning rate, after warm-up
     weight_decay: float = 0.05  # decoupled
     warmup_epochs: int = 2
+    constant_lr: bool = False  # hold --lr after the warm-up instead of decaying it: even sampling for --snapshots
     label_smoothing: float = 0.1
     class_weight_power: float = 0.5  # loss weight per class = (largest count / count) ** power; 0 = off
     val_fraction: float = 0.1  # held out of train only when the data has no PublicTest split
@@ -69,6 +70,7 @@ class TrainConfig:
     ferplus_weight: float = 0.5  # the votes' share of each target, the rest the FER-2013 label
     soft_labels: tuple[str, ...] = ()  # teachers' soft-label files (teachers.py): distil offline from their mean
     soft_weight: float = 0.6  # their mean's share of each target, the rest the label (or label and votes)
+    snapshots: bool = False  # also keep every epoch's weights in out/snapshots/, for fer.training.swa to average
     resume: bool = False  # continue from out/backup
     verbose: int = -1  # keras fit verbosity; -1 = progress bar on a terminal, a line per epoch otherwise
 
@@ -169,6 +171,7 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.O
         decay_steps=max(1, cfg.epochs * steps_per_epoch - warmup),
         warmup_target=cfg.lr,
         warmup_steps=warmup,
+        alpha=1.0 if cfg.constant_lr else 0.0,  # the floor, as a share of --lr
     )
     if cfg.optimizer == "sgd":
         return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
@@ -184,6 +187,11 @@ def load_splits(cfg: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         log.warning("%s has no PublicTest split: holding out %.0f%% of train", cfg.data, 100 * cfg.val_fraction)
         data["train"], data["val"] = split_off_val(*data["train"], cfg.val_fraction, cfg.seed)
     return data
+
+
+def snapshot_path(out: Path, epoch: int) -> Path:
+    """Where --snapshots keeps the weights after `epoch` (1-based) of the run in `out`."""
+    return out / "snapshots" / f"epoch_{epoch:03d}.npz"
 
 
 def best_val_accuracy(history_csv: Path) -> float | None:
@@ -253,6 +261,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> None:
             keras.callbacks.CSVLogger(str(out / "history.csv"), append=cfg.resume),
             # After BackupAndRestore has set the epoch a resumed run starts at.
             keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: train_batches.start_epoch(epoch)),
+            *([keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: save_compact(
+                model, snapshot_path(out, epoch + 1), dtype=np.float32))] if cfg.snapshots else []),
         ],
     )
     minutes = (time.time() - started) / 60
