@@ -1,30 +1,36 @@
-"""Soak: N live sessions of the app in headless Chromium for M minutes; the app's memory and each session's frame
-rate every interval, then the memory after the pages close.
+"""Soak: N live sessions of the app for M minutes; the app's memory and each session's frame rate every interval,
+then the memory after the pages close.
 
     python -m devtools.soak --sessions 1 --minutes 60 --json soak-1x60.json
-    python -m devtools.soak --sessions 4 --minutes 15 --json soak-4x15.json
+    python -m devtools.soak --sessions 4 --minutes 15 --viewers protocol --json soak-4x15-protocol.json
     python -m devtools.soak --sessions 1 --minutes 3 --app-env MALLOC_ARENA_MAX=8   # try an allocator setting
 
-Each session is a page of its own (its own Gradio session and LiveSession) in one Chromium, whose fake webcam
-plays the stamped astronaut (one face, 640x480, unless --faces/--width/--height say otherwise). The app runs as
-`python app.py` in a process group of its own; "RSS" is that process's resident memory plus its children's.
-Prints a line per sample and writes everything, with the machine, to --json.
+Each session is a page of its own (its own Gradio session and LiveSession) whose fake webcam plays the stamped
+astronaut (one face, 640x480, unless --faces/--width/--height say otherwise): by default pages in one headless
+Chromium; with `--viewers protocol`, viewers that speak the page's protocol without a browser
+(devtools/stream_client.py), so that several sessions on a 2-core machine measure the server, not Chromium.
+The app runs as `python app.py` in a process group of its own; "RSS" is that process's resident memory plus its
+children's. Prints a line per sample and writes everything, with the machine, to --json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 from devtools.benchmark import machine_info
 from devtools.browser import CAMERA_FPS, CAMERA_FRAMES, COUNT_FRAMES, chromium_with_camera, start_live
 from devtools.frames import stamped_faces_frames, write_y4m
 from devtools.server import running_app
+from devtools.stream_client import Viewers
 
 
 def app_rss_mb(pid: int) -> float:
@@ -46,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between samples (default %(default)s)")
     parser.add_argument("--after-close", type=float, default=60.0,
                         help="seconds to keep sampling once the pages are closed (default %(default)s)")
+    parser.add_argument("--viewers", choices=("chromium", "protocol"), default="chromium",
+                        help="pages in Chromium, or browserless viewers of the same protocol (default %(default)s)")
     parser.add_argument("--faces", type=int, default=1)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
@@ -82,38 +90,56 @@ def summarise(samples: list[dict], closed: list[dict], baseline_mb: float, minut
     }
 
 
-def soak(args: argparse.Namespace) -> dict:
+@contextlib.contextmanager
+def live_viewers(kind: str, url: str, frames: list[np.ndarray], sessions: int, folder: Path) -> Iterator[Callable]:
+    """`sessions` live viewers of the app at `url` (Chromium pages, or protocol viewers), streaming `frames`
+    until the block ends, when their pages close. Yields a function giving each one's annotated frames so far."""
+    if kind == "protocol":
+        viewers = Viewers(url, frames, sessions)
+        try:
+            yield viewers.annotated
+        finally:
+            if errors := viewers.close():
+                print("viewers' errors:", *errors[:5], sep="\n  ", flush=True)
+        return
     from playwright.sync_api import sync_playwright
 
+    y4m = write_y4m(folder / "camera.y4m", frames, CAMERA_FPS)
+    with sync_playwright() as playwright, chromium_with_camera(playwright, y4m) as browser:
+        pages = [start_live(browser, url) for _ in range(sessions)]
+        for page in pages:
+            assert page.evaluate(COUNT_FRAMES, "Annotated"), "no annotated image on the page"
+        try:
+            yield lambda: [page.evaluate("window.__frames") for page in pages]
+        finally:
+            for page in pages:
+                page.close()
+
+
+def soak(args: argparse.Namespace) -> dict:
     env = dict(pair.split("=", 1) for pair in args.app_env)
     with tempfile.TemporaryDirectory(prefix="fer-soak-") as tmp:
         tmp_path = Path(tmp)
         frames = stamped_faces_frames(CAMERA_FRAMES, args.width, args.height, args.faces)
-        y4m = write_y4m(tmp_path / "camera.y4m", frames, CAMERA_FPS)
         samples, closed = [], []
-        with running_app(tmp_path / "app.log", *args.app_args, env=env) as app, \
-                sync_playwright() as playwright, chromium_with_camera(playwright, y4m) as browser:
+        with running_app(tmp_path / "app.log", *args.app_args, env=env) as app:
             time.sleep(2)
             baseline = app_rss_mb(app.proc.pid)
             print(f"app RSS before any session: {baseline:.0f} MB", flush=True)
-            pages = [start_live(browser, app.url) for _ in range(args.sessions)]
-            for page in pages:
-                assert page.evaluate(COUNT_FRAMES, "Annotated"), "no annotated image on the page"
-            start = last_t = time.monotonic()
-            counts = [0] * len(pages)
-            while (now := time.monotonic()) - start < args.minutes * 60:
-                time.sleep(max(0.0, min(args.interval, start + args.minutes * 60 - now)))
-                now = time.monotonic()
-                new_counts = [page.evaluate("window.__frames") for page in pages]
-                fps = [(new - old) / (now - last_t) for new, old in zip(new_counts, counts, strict=True)]
-                counts, last_t = new_counts, now
-                sample = {"t_s": round(now - start, 1), "rss_mb": round(app_rss_mb(app.proc.pid), 1),
-                          "fps": [round(rate, 2) for rate in fps]}
-                samples.append(sample)
-                print(f"{sample['t_s']:7.0f} s  RSS {sample['rss_mb']:7.1f} MB  frames/s "
-                      + " ".join(f"{rate:5.1f}" for rate in fps), flush=True)
-            for page in pages:
-                page.close()
+            with live_viewers(args.viewers, app.url, frames, args.sessions, tmp_path) as annotated:
+                start = last_t = time.monotonic()
+                counts = [0] * args.sessions
+                while (now := time.monotonic()) - start < args.minutes * 60:
+                    time.sleep(max(0.0, min(args.interval, start + args.minutes * 60 - now)))
+                    now = time.monotonic()
+                    new_counts = annotated()
+                    fps = [(new - old) / (now - last_t) for new, old in zip(new_counts, counts, strict=True)]
+                    counts, last_t = new_counts, now
+                    sample = {"t_s": round(now - start, 1), "rss_mb": round(app_rss_mb(app.proc.pid), 1),
+                              "fps": [round(rate, 2) for rate in fps]}
+                    samples.append(sample)
+                    print(f"{sample['t_s']:7.0f} s  RSS {sample['rss_mb']:7.1f} MB  frames/s "
+                          + " ".join(f"{rate:5.1f}" for rate in fps), flush=True)
             closed_at = time.monotonic()
             while (now := time.monotonic()) - closed_at < args.after_close:
                 time.sleep(min(10.0, args.after_close))
