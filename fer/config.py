@@ -5,6 +5,7 @@ Import from here; never repeat 48, 7 or a label list elsewhere.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 # Model output order, which is also the FER-2013 label order (0 angry ... 6 neutral).
@@ -79,6 +80,11 @@ SEARCH_EVERY_S = 0.2  # a detector search this often: a new face shows within ab
 # along the frame's left and right edges, EDGE_STRIP of its width each, where new faces come in.
 SETTLE_S = 1.0
 SETTLED_FULL_SEARCH_S = 0.4
+# Live streams' background searches share this many threads (fer.pipeline.BackgroundSearch), at this lower
+# priority (Linux nice) on Linux: however many viewers stream at once, the frames come first, and searches get
+# at most half the cores, taking turns.
+SEARCH_THREADS = max(1, (os.cpu_count() or 2) // 2)
+SEARCH_NICE = 10
 EDGE_STRIP = 0.2
 CLASSIFY_EVERY_S = 0.2  # each tracked face is re-classified this often (5 per second); smoothing carries it between
 FOLLOW_FACE_PX = 24  # faces are followed on gray copies scaled so the face is this many pixels wide
@@ -87,7 +93,7 @@ FOLLOW_MIN_SCORE = 0.6  # normalised correlation a followed face needs; below it
 FOLLOW_RENEW_SCORE = 0.8  # a face followed this closely is still there: it renews its track as a detection does
 
 # Live view (app.py, fer/live.py).
-LIVE_FPS = 30  # the most frames per second the live view asks the browser for (see app.py: it adapts)
+LIVE_FPS = 30  # frames per second the live view asks the browser for; a busy server reads the newest one when free
 LIVE_JPEG_QUALITY = 75  # annotated live frames are sent inline as JPEG (Pillow's default quality)
 PANEL_REFRESH_S = 1.0  # seconds between redraws of the live timeline and summary (each redraw costs the browser)
 LIVE_CHART_SIZE = (940, 260)  # px of the live timeline's SVG drawing (it scales to the page's width)
@@ -116,7 +122,9 @@ MAX_IMAGE_PIXELS = 40_000_000  # a photo larger than this (e.g. 7700x5200) is re
 MAX_VIDEO_S = 2 * 3600  # a recorded video longer than this is refused when opened (a double lesson fits)
 MAX_UPLOAD = "2gb"  # Gradio refuses larger uploads (max_file_size); a two-hour 720p lecture is about 1 GB
 MAX_QUEUE = 64  # requests waiting for a worker before Gradio answers "queue full"
-LIVE_CONCURRENCY = 8  # live streams analysed at once; more viewers wait in the queue
+# Live streams analysed at once; more viewers wait in the queue. On 2 cores, 4 streams get 1.3x one stream's
+# frames in all and 8 only 0.5x (docs/benchmarks.md).
+LIVE_CONCURRENCY = 4
 # Viewers whose Gradio state the server keeps, least recently active dropped first: Gradio keeps a closed page's
 # state (its last frame, chart and timeline) for an hour, up to 10,000 pages by default.
 STATE_SESSIONS = 128

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import sys
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import numpy as np
 
 from fer.classifier import EmotionClassifier
-from fer.config import DEFAULT_DETECTOR, FACE_MARGIN
+from fer.config import DEFAULT_DETECTOR, FACE_MARGIN, SEARCH_NICE, SEARCH_THREADS
 from fer.detectors import get_detector
 from fer.detectors.merge import merge_duplicates
 from fer.draw import annotate
@@ -36,17 +39,30 @@ def largest_first(box: Box) -> tuple[int, int, int]:
     return -box.area, box.y, box.x
 
 
+def lower_this_threads_priority() -> None:
+    """Gives the calling thread SEARCH_NICE (Linux schedules threads one by one; elsewhere this would be the
+    whole process's, so it does nothing there)."""
+    if sys.platform == "linux":
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICE)
+
+
+SEARCHES = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="fer-search",
+                              initializer=lower_this_threads_priority)  # threads start on first use
+
+
 class BackgroundSearch:
-    """Runs a live stream's full searches in a worker thread, so no frame waits for one.
+    """Runs a live stream's full searches in worker threads, so no frame waits for one.
 
     A due search starts on the current frame; the first frame after it finishes gets its boxes (found
     in the earlier frame: the tracker matches them to its tracks by overlap, as it does any detection).
-    One search at a time: a search due while one runs is skipped. Frames stay in order and results are
-    used once, but which frame receives them depends on timing, so recorded videos search in line.
+    One search at a time per stream: a search due while one runs or waits is skipped. Every stream shares
+    `SEARCHES`, in turn, so more viewers make each stream's searches rarer instead of taking the frames' cores.
+    Frames stay in order and results are used once, but which frame receives them depends on timing, so
+    recorded videos search in line.
     """
 
-    def __init__(self):
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fer-search")
+    def __init__(self, worker: Executor = SEARCHES):
+        self._worker = worker
         self._running: Future[list[Box]] | None = None
         self.closed = False
 
@@ -61,9 +77,10 @@ class BackgroundSearch:
         return found
 
     def close(self) -> None:
-        """Stops the worker thread (after a running search ends)."""
+        """Drops this stream's search if it is still waiting for a thread (one already running ends on its own)."""
         self.closed = True
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._running is not None and self._running.cancel():
+            self._running = None
 
 
 class Pipeline:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from fer import Box, Face, FrameResult, Pipeline
 from fer.config import NUM_CLASSES
 from fer.live import LiveSession
+from fer.pipeline import BackgroundSearch
+from fer.types import FULL_SEARCH, Frame
 
 
 class FakeClock:
@@ -129,3 +132,20 @@ def test_live_frames_never_wait_for_a_search_and_get_its_faces_once_it_ends():
         time.sleep(0.01)
     session.close()
     assert [face.box for face in found] == [Box(100, 100, 80, 80)] and found[0].track_id == 1
+
+
+def test_streams_take_turns_on_the_search_threads_and_a_closed_stream_gives_up_its_turn():
+    one_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-search")
+    frame = Frame.of(np.full((240, 320, 3), 90, np.uint8))
+    detectors = [GatedDetector() for _ in range(3)]
+    streams = [BackgroundSearch(one_thread) for _ in detectors]
+    for stream, detector in zip(streams, detectors, strict=True):
+        assert stream.boxes(Pipeline(detector), frame, FULL_SEARCH) is None
+    assert detectors[0].entered.wait(10)
+    assert streams[0].boxes(Pipeline(detectors[0]), frame, FULL_SEARCH) is None  # its search runs: no second one
+    streams[1].close()  # this viewer left while its search waited for the thread
+    for detector in detectors:
+        detector.gate.set()
+    one_thread.shutdown(wait=True)
+    assert [detector.calls for detector in detectors] == [1, 0, 1]  # in turn, one search each; none for the closed
+    assert streams[2].boxes(Pipeline(detectors[2]), frame, ()) == [Box(100, 100, 80, 80)]  # its turn came
