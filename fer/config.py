@@ -80,11 +80,9 @@ SEARCH_EVERY_S = 0.2  # a detector search this often: a new face shows within ab
 # along the frame's left and right edges, EDGE_STRIP of its width each, where new faces come in.
 SETTLE_S = 1.0
 SETTLED_FULL_SEARCH_S = 0.4
-# Live streams' background searches share this many threads (fer.pipeline.BackgroundSearch), at this lower
-# priority (Linux nice) on Linux: however many viewers stream at once, the frames come first, and searches get
-# at most half the cores, taking turns.
+# Live streams' background searches share this many threads (fer.pipeline.BackgroundSearch): however many viewers
+# stream at once, searches take turns on at most half the cores, and the frames keep the rest.
 SEARCH_THREADS = max(1, (os.cpu_count() or 2) // 2)
-SEARCH_NICE = 10
 EDGE_STRIP = 0.2
 CLASSIFY_EVERY_S = 0.2  # each tracked face is re-classified this often (5 per second); smoothing carries it between
 FOLLOW_FACE_PX = 24  # faces are followed on gray copies scaled so the face is this many pixels wide

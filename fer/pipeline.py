@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-import sys
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -20,7 +17,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 import numpy as np
 
 from fer.classifier import EmotionClassifier
-from fer.config import DEFAULT_DETECTOR, FACE_MARGIN, SEARCH_NICE, SEARCH_THREADS
+from fer.config import DEFAULT_DETECTOR, FACE_MARGIN, SEARCH_THREADS
 from fer.detectors import get_detector
 from fer.detectors.merge import merge_duplicates
 from fer.draw import annotate
@@ -39,15 +36,7 @@ def largest_first(box: Box) -> tuple[int, int, int]:
     return -box.area, box.y, box.x
 
 
-def lower_this_threads_priority() -> None:
-    """Gives the calling thread SEARCH_NICE (Linux schedules threads one by one; elsewhere this would be the
-    whole process's, so it does nothing there)."""
-    if sys.platform == "linux":
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICE)
-
-
-SEARCHES = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="fer-search",
-                              initializer=lower_this_threads_priority)  # threads start on first use
+SEARCHES = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="fer-search")  # threads start on use
 
 
 class BackgroundSearch:
