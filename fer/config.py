@@ -80,10 +80,10 @@ SEARCH_EVERY_S = 0.2  # a detector search this often: a new face shows within ab
 # along the frame's left and right edges, EDGE_STRIP of its width each, where new faces come in.
 SETTLE_S = 1.0
 SETTLED_FULL_SEARCH_S = 0.4
+EDGE_STRIP = 0.2
 # Live streams' background searches share this many threads (fer.pipeline.BackgroundSearch): however many viewers
 # stream at once, searches take turns on at most half the cores, and the frames keep the rest.
 SEARCH_THREADS = max(1, (os.cpu_count() or 2) // 2)
-EDGE_STRIP = 0.2
 CLASSIFY_EVERY_S = 0.2  # each tracked face is re-classified this often (5 per second); smoothing carries it between
 FOLLOW_FACE_PX = 24  # faces are followed on gray copies scaled so the face is this many pixels wide
 FOLLOW_WINDOW = 0.5  # a face is looked for within its last box grown by this fraction of its size on each side
@@ -120,8 +120,8 @@ MAX_IMAGE_PIXELS = 40_000_000  # a photo larger than this (e.g. 7700x5200) is re
 MAX_VIDEO_S = 2 * 3600  # a recorded video longer than this is refused when opened (a double lesson fits)
 MAX_UPLOAD = "2gb"  # Gradio refuses larger uploads (max_file_size); a two-hour 720p lecture is about 1 GB
 MAX_QUEUE = 64  # requests waiting for a worker before Gradio answers "queue full"
-# Live streams analysed at once; more viewers wait in the queue. On 2 cores, 4 streams get 1.3x one stream's
-# frames in all and 8 only 0.5x (docs/benchmarks.md).
+# Live streams analysed at once; more viewers wait in the queue. On 2 cores, 4 streams get 1.1-1.3x one stream's
+# frames in all and 8 only 0.4-0.5x (docs/benchmarks.md).
 LIVE_CONCURRENCY = 4
 # Viewers whose Gradio state the server keeps, least recently active dropped first: Gradio keeps a closed page's
 # state (its last frame, chart and timeline) for an hour, up to 10,000 pages by default.
