@@ -8,9 +8,10 @@ its folder (it needs TensorFlow, which the dev requirements bring, and requests)
 warm up, then ROUNDS times each, the two sides taking turns so a busy machine slows both alike. A photo's time is
 everything from pixels to labelled faces: `Pipeline.process` here, `FER.detect_emotions` there.
 
-Our sides also stream each photo at 30 frames/s through a tracker, searches in line as a recorded video runs them:
-once the tracker has settled (SETTLING_FRAMES, untimed), the mean time of STEADY_FRAMES frames, search frames
-included, against the peer's, which detects afresh every frame (its photo time).
+Our sides also stream each photo at 30 frames/s through a tracker, searches in line as a recorded video runs them,
+each frame with a webcam's sensor noise (CAMERA_NOISE gray levels): once the tracker has settled (SETTLING_FRAMES,
+untimed), the mean time of STEADY_FRAMES frames, search frames included, against the peer's, which detects afresh
+every frame (its photo time). A still scene: people who move make the stream search where they moved.
 """
 
 from __future__ import annotations
@@ -43,14 +44,16 @@ TARGET_RATIO = 0.5  # our full search of a 720p photo, at most this share of the
 SETTLING_FRAMES = 60  # 2 s at 30 frames/s: the faces found, tracked and settled (fer.config.SETTLE_S after)
 STEADY_FRAMES = 150  # then 5 s timed, each photo
 STEADY_TARGET = 20.0  # a steady frame at least this many times cheaper than the peer's frame
+CAMERA_NOISE = 4.0  # std of the gray levels' noise in each streamed frame (a webcam's, in ordinary light)
 
-# Each side's timing loop: argv = [kind, repeats, settling frames, steady frames, *png paths]; prints {"ms":
+# Each side's timing loop: argv = [kind, repeats, settling frames, steady frames, noise, *png paths]; prints {"ms":
 # [per-photo p50], "faces": [...]}, and for our sides "steady_ms": [per-photo mean of a settled streamed frame].
 SIDE = """
 import json, statistics, sys, time
 import cv2
-kind, repeats, settling, steady = sys.argv[1], *map(int, sys.argv[2:5])
-paths = sys.argv[5:]
+import numpy as np
+kind, repeats, settling, steady, noise = sys.argv[1], *map(int, sys.argv[2:5]), float(sys.argv[5])
+paths = sys.argv[6:]
 bgr = [cv2.imread(p) for p in paths]
 if kind == "peer":
     from fer.fer import FER
@@ -73,12 +76,14 @@ for image in bgr:
 figures = {"ms": ms, "faces": faces}
 if kind != "peer":
     figures["steady_ms"] = []
+    rng = np.random.default_rng(0)
     for image in bgr:
         rgb, tracker = cv2.cvtColor(image, cv2.COLOR_BGR2RGB), FaceTracker()
+        shots = [np.clip(rgb + rng.normal(0, noise, rgb.shape), 0, 255).astype(np.uint8) for _ in range(8)]
         for i in range(settling + steady):
             if i == settling:
                 start = time.perf_counter()
-            pipe.process(rgb, tracker=tracker, t=i / 30)
+            pipe.process(shots[i % len(shots)], tracker=tracker, t=i / 30)
         figures["steady_ms"].append(1000 * (time.perf_counter() - start) / steady)
 print(json.dumps(figures))
 """
@@ -101,7 +106,7 @@ def run_side(kind: str, paths: list[str], peer_site: Path) -> dict:
         env["PYTHONPATH"], cwd = str(peer_site), tempfile.gettempdir()
     else:
         env["PYTHONPATH"], cwd = str(ROOT), str(ROOT)
-    counts = map(str, (REPEATS, SETTLING_FRAMES, STEADY_FRAMES))
+    counts = map(str, (REPEATS, SETTLING_FRAMES, STEADY_FRAMES, CAMERA_NOISE))
     done = subprocess.run([sys.executable, "-c", SIDE, kind, *counts, *paths], cwd=cwd, env=env, capture_output=True,
                           text=True)
     if done.returncode:

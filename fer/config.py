@@ -75,12 +75,22 @@ SMOOTHING_HALF_LIFE_S = 0.15  # EMA of the 7 probabilities: 90% of a real change
 # Detect, then track (fer/tracking.py): in a stream the whole frame is searched only now and then; between
 # searches each face is followed near its last box, and its expression is re-read at a steady rate.
 SEARCH_EVERY_S = 0.2  # a detector search this often: a new face shows within about this long
-# Once every face in view is tracked (a face tracked, none new for SETTLE_S), a detector that can search part of a
-# frame (Haar) searches the whole frame only every SETTLED_FULL_SEARCH_S; the searches between look only in strips
-# along the frame's left and right edges, EDGE_STRIP of its width each, where new faces come in.
-SETTLE_S = 1.0
-SETTLED_FULL_SEARCH_S = 0.4
-EDGE_STRIP = 0.2
+# Once a detector part has searched the whole frame, a stream's searches with it look only where the frame changed
+# since (fer.changes: a detector finds nothing new in unchanged pixels), and the whole frame again every
+# FULL_SEARCH_EVERY_S, in case a change was too slight to count.
+FULL_SEARCH_EVERY_S = 2.0
+# Change is measured on the frame's gray levels averaged over cells, CHANGE_GRID along its shorter side (20 px at
+# 720p): a cell changed when its mean moved by more than CHANGE_LEVEL. Each changed area, grown by CHANGE_GROW cells
+# so a face only partly changed lies inside, is searched at the whole frame's scale by a detector that can search
+# part of a frame (Haar); one that cannot searches the whole frame when anything changed. Change within a followed
+# face's box grown by CHANGE_FACE_MARGIN of its size is that face moving, not a new one, and is not searched. More
+# than CHANGE_MAX_REGIONS areas, or CHANGE_MAX_AREA of the frame, get one search of the whole frame instead.
+CHANGE_GRID = 36
+CHANGE_LEVEL = 8.0
+CHANGE_GROW = 3
+CHANGE_FACE_MARGIN = 0.5
+CHANGE_MAX_REGIONS = 4
+CHANGE_MAX_AREA = 0.5
 # Live streams' background searches share this many threads (fer.pipeline.BackgroundSearch): however many viewers
 # stream at once, searches take turns on at most half the cores, and the frames keep the rest.
 SEARCH_THREADS = max(1, (os.cpu_count() or 2) // 2)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import numpy as np
@@ -44,7 +45,9 @@ class BackgroundSearch:
 
     A due search starts on the current frame; the first frame after it finishes gets its boxes (found
     in the earlier frame: the tracker matches them to its tracks by overlap, as it does any detection).
-    One search at a time per stream: a search due while one runs or waits is skipped. Every stream shares
+    One search at a time per stream, and after each a rest as long as it took (its wait for a thread included): the
+    plan is asked for only after that (a plan counts as searched, see Tracker.search_plan), so a slow search
+    delays the next instead of losing it, and searches take at most half of a stream's time. Every stream shares
     `SEARCHES`, in turn, so more viewers make each stream's searches rarer instead of taking the frames' cores.
     Frames stay in order and results are used once, but which frame receives them depends on timing, so
     recorded videos search in line.
@@ -53,16 +56,19 @@ class BackgroundSearch:
     def __init__(self, worker: Executor = SEARCHES):
         self._worker = worker
         self._running: Future[list[Box]] | None = None
+        self._started = self._rest_until = -math.inf  # monotonic: when the last search was submitted; its rest
         self.closed = False
 
-    def boxes(self, pipeline: Pipeline, frame: Frame, plan: Sequence[Search]) -> list[Box] | None:
-        """The boxes of a search that finished since the last call (None if none), after starting one of
-        `plan` on `frame` (see Pipeline.find_faces) if the plan is not empty and no search is running."""
-        found = None
+    def boxes(self, pipeline: Pipeline, frame: Frame, plan: Callable[[], Sequence[Search]]) -> list[Box] | None:
+        """The boxes of a search that finished since the last call (None if none), after starting `plan()` on
+        `frame` (see Pipeline.find_faces) if no search is running and the plan is not empty."""
+        found, now = None, time.monotonic()
         if self._running is not None and self._running.done():
             found, self._running = self._running.result(), None
-        if plan and self._running is None and not self.closed:  # a frame in flight as the stream ended: no search
-            self._running = self._worker.submit(pipeline.find_faces, frame, plan)
+            self._rest_until = now + (now - self._started)
+        resting = self._running is not None or now < self._rest_until
+        if not resting and not self.closed and (searches := plan()):  # none for a frame after the end
+            self._running, self._started = self._worker.submit(pipeline.find_faces, frame, searches), now
         return found
 
     def close(self) -> None:
@@ -158,9 +164,10 @@ class Pipeline:
 
     def _track(self, frame: Frame, tracker: Tracker, t: float, search: BackgroundSearch | None) -> list[Face]:
         """One stream frame: search or follow, classify the faces whose reading is due, update the tracks."""
-        plan = tracker.search_plan(frame.width, frame.height, t, regional=getattr(self.detector, "regional", False))
+        parts, regional = getattr(self.detector, "parts", 1), getattr(self.detector, "regional", False)
+        plan = functools.partial(tracker.search_plan, frame, t, parts, regional)
         if search is None:
-            boxes = self.find_faces(frame, plan) if plan else None
+            boxes = self.find_faces(frame, searches) if (searches := plan()) else None
         else:
             boxes = search.boxes(self, frame, plan)
         detected: list[Face] = []

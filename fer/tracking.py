@@ -12,9 +12,10 @@ In a stream the pipeline asks the tracker what each frame needs (see Pipeline.pr
 every SEARCH_EVERY_S, and between searches `follow`, which looks for each known face only near its last box,
 by normalised cross-correlation of small gray templates (about 0.1 ms a face); a face is re-classified only
 when its last reading is CLASSIFY_EVERY_S old. Searches cost what they can still find: the whole frame while a
-face may be anywhere; once every face in view is tracked, the whole frame only now and then, and between, only
-the frame's edges, where new faces come in. A face followed closely (FOLLOW_RENEW_SCORE) is still there: that
-renews its track as a detection does, so a face only some of the detector's passes find keeps its ID.
+face may be anywhere; once every face in view is tracked, only where the frame changed since the last look
+(fer.changes: people arriving, turning, uncovering a face), and the whole frame only now and then. A face
+followed closely (FOLLOW_RENEW_SCORE) is still there: that renews its track as a detection does, so a face only
+some of the detector's passes find keeps its ID.
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from fer.changes import cell_means, changed_cells, inside_cells, to_pixels
 from fer.config import (
+    CHANGE_FACE_MARGIN,
     CLASSIFY_EVERY_S,
-    EDGE_STRIP,
     FOLLOW_FACE_PX,
     FOLLOW_MIN_SCORE,
     FOLLOW_RENEW_SCORE,
     FOLLOW_WINDOW,
+    FULL_SEARCH_EVERY_S,
     SEARCH_EVERY_S,
-    SETTLE_S,
-    SETTLED_FULL_SEARCH_S,
     SMOOTHING_HALF_LIFE_S,
     TRACK_MAX_SHIFT,
     TRACK_MEMORY_S,
@@ -130,47 +131,63 @@ class FaceTracker:
         memory_s: a face the detector does not find keeps its ID for this many seconds.
         half_life_s: half-life of the probabilities' moving average; 0 turns smoothing off.
         search_every_s: `search_plan` plans a detector search this often.
-        settle_s: the stream is settled once a face is tracked and none new has come for this long ...
-        settled_full_search_s: ... and then a regional detector searches the whole frame only this often.
+        full_search_every_s: `search_plan` plans a search of the whole frame at least this often; the others look
+            only where the frame changed.
         classify_every_s: `reading_due` asks for a new reading of a face this often.
         min_iou: smallest box overlap that continues a track.
         max_shift: largest centre distance, in face sizes, that continues a track.
     """
 
     def __init__(self, memory_s: float = TRACK_MEMORY_S, half_life_s: float = SMOOTHING_HALF_LIFE_S, *,
-                 search_every_s: float = SEARCH_EVERY_S, settle_s: float = SETTLE_S,
-                 settled_full_search_s: float = SETTLED_FULL_SEARCH_S, classify_every_s: float = CLASSIFY_EVERY_S,
+                 search_every_s: float = SEARCH_EVERY_S, full_search_every_s: float = FULL_SEARCH_EVERY_S,
+                 classify_every_s: float = CLASSIFY_EVERY_S,
                  min_iou: float = TRACK_MIN_IOU, max_shift: float = TRACK_MAX_SHIFT):
-        if min(memory_s, half_life_s, search_every_s, settle_s, settled_full_search_s, classify_every_s) < 0:
+        if min(memory_s, half_life_s, search_every_s, full_search_every_s, classify_every_s) < 0:
             raise ValueError("tracker times must be >= 0 seconds")
         self.memory_s, self.half_life_s = memory_s, half_life_s
         self.search_every_s, self.classify_every_s = search_every_s, classify_every_s
-        self.settle_s, self.settled_full_search_s = settle_s, settled_full_search_s
+        self.full_search_every_s = full_search_every_s
         self.min_iou, self.max_shift = min_iou, max_shift
         self._tracks: dict[int, _Track] = {}
         self._next_id = 1
         self._now = -math.inf  # the latest time seen
         self._searched_t = self._full_t = -math.inf  # when search_plan last planned a search, a full one
-        self._new_face_t = -math.inf  # when the latest track began
-        self._full_searches = self._edge_searches = 0  # a detector in parts takes turns by each
+        self._searches = 0  # search slots so far: a detector in parts runs part k in slot k (mod parts)
+        self._seen: dict[int, np.ndarray] = {}  # per part, the frame's cell means when that part last searched them
 
-    def search_plan(self, width: int, height: int, t: float, regional: bool = False) -> tuple[Search, ...]:
-        """What the width x height frame at `t` needs searched, as searches whose boxes are merged: nothing (an
-        empty plan) until `search_every_s` after the last one; then the whole frame, one detector part per search
-        in turn. Once settled, with a `regional` detector (see FaceDetector), the whole frame only every
-        `settled_full_search_s`; the searches between look only in strips along the frame's left and right
-        edges, where new faces come in, one part in turn. A plan given counts as searched."""
+    def search_plan(self, frame: Frame, t: float, parts: int = 1, regional: bool = False) -> tuple[Search, ...]:
+        """What the frame taken at `t` needs searched, as searches whose boxes are merged: nothing (an empty plan)
+        until `search_every_s` after the last one; then one of the detector's `parts` in turn, over the whole frame
+        the first time, and after that only where the frame changed since that part last searched it (fer.changes),
+        outside the faces it follows (their own moves): nothing where nothing did, the whole frame when the detector
+        is not `regional` (see FaceDetector), and the whole frame again every `full_search_every_s`. A plan given
+        counts as searched."""
         if t - self._searched_t < self.search_every_s - TIME_TOLERANCE_S:
             return ()
         now = self._expire(t)
         self._searched_t = now
-        settled = regional and self._tracks and now - self._new_face_t >= self.settle_s - TIME_TOLERANCE_S
-        if not settled or now - self._full_t >= self.settled_full_search_s - TIME_TOLERANCE_S:
-            self._full_t, self._full_searches = now, self._full_searches + 1
-            return (Search(part=self._full_searches - 1),)
-        self._edge_searches += 1
-        strip = round(width * EDGE_STRIP)
-        return tuple(Search(self._edge_searches - 1, Box(x, 0, strip, height)) for x in (0, width - strip))
+        part, self._searches = self._searches % parts, self._searches + 1
+        cells, seen = cell_means(frame.gray), self._seen.get(part)
+        areas = None
+        if seen is not None and seen.shape == cells.shape and now - self._full_t < self.full_search_every_s:
+            known = (track.box.expand(CHANGE_FACE_MARGIN) for track in self._tracks.values())
+            areas = changed_cells(cells, seen, inside_cells(known, cells.shape, frame.width, frame.height))
+        if areas is None or (areas and not regional):
+            self._full_t, self._seen[part] = now, cells
+            return (Search(part),)
+        for area in areas:  # searched now; cells outside keep what the part last saw, so slow change adds up
+            seen[area.y : area.y + area.h, area.x : area.x + area.w] = cells[area.y : area.y + area.h,
+                                                                             area.x : area.x + area.w]
+        regions = (self._around_faces(to_pixels(area, cells.shape, frame.width, frame.height)) for area in areas)
+        return tuple(Search(part, region.clip(frame.width, frame.height)) for region in regions)
+
+    def _around_faces(self, region: Box) -> Box:
+        """`region` grown to hold whole, with FOLLOW_WINDOW around, each tracked face it touches: a search that
+        cut a face in part would find pieces of it (its eyes and nose as a smaller face) instead of the face."""
+        for track in self._tracks.values():
+            if region.intersection(track.box):
+                region = region.cover(track.box.expand(FOLLOW_WINDOW))
+        return region
 
     def identify(self, faces: list[Face], t: float) -> list[Face]:
         """The detector's faces with `track_id` set where they continue a live track (None for new faces);
@@ -228,7 +245,6 @@ class FaceTracker:
                 track = _Track(self._next_id, face.box, np.asarray(face.probs, np.float32).copy(), now, now)
                 self._tracks[track.track_id] = track
                 self._next_id += 1
-                self._new_face_t = now
             else:
                 self._read(track, face.probs, now)
                 track.box, track.detected_t = face.box, now

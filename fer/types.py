@@ -103,6 +103,12 @@ class Box:
         """Intersection over the smaller box's area: 1 when one box lies inside the other."""
         return self.intersection(other) / max(1, min(self.area, other.area))
 
+    def cover(self, other: Box) -> Box:
+        """The smallest box holding both (this one's score)."""
+        x0, y0 = min(self.x, other.x), min(self.y, other.y)
+        x1, y1 = max(self.x + self.w, other.x + other.w), max(self.y + self.h, other.y + other.h)
+        return Box(x0, y0, x1 - x0, y1 - y0, self.score)
+
     def expand(self, margin: float) -> Box:
         """This box grown by `margin` of its size on every side (not clipped)."""
         dx, dy = round(self.w * margin), round(self.h * margin)
@@ -176,8 +182,8 @@ class FaceDetector(Protocol):
     (how many) and take `detect(frame, part=k)`; a stream then runs one part per search, in turn, so
     it pays for a full search only once in `parts` searches. A photo always gets the full search.
     One that can search part of a frame at the whole frame's scale has `regional = True` and takes
-    `detect(frame, region=box)`: a stream whose faces are all tracked then searches only the frame's edges
-    between its full searches (see fer.tracking).
+    `detect(frame, region=box)`: a stream whose faces are all tracked then searches only where the frame
+    changed between its full searches (see fer.tracking).
     """
 
     def detect(self, frame: Frame) -> list[Box]: ...
@@ -190,9 +196,9 @@ class Tracker(Protocol):
     faces, `probs` None means "not classified this frame": the track keeps its probabilities.
     """
 
-    def search_plan(self, width: int, height: int, t: float, regional: bool) -> tuple[Search, ...]:
-        """What this width x height frame needs searched (empty: nothing); `regional`: whether the detector
-        can search part of a frame. A plan given counts as searched."""
+    def search_plan(self, frame: Frame, t: float, parts: int, regional: bool) -> tuple[Search, ...]:
+        """What this frame needs searched (empty: nothing) by a detector of `parts` parts; `regional`: whether
+        it can search part of a frame. A plan given counts as searched."""
         ...
 
     def identify(self, faces: list[Face], t: float) -> list[Face]:

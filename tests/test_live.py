@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fer import Box, Face, FrameResult, Pipeline
-from fer.config import NUM_CLASSES
+from fer.config import NUM_CLASSES, SEARCH_EVERY_S
 from fer.live import LiveSession
 from fer.pipeline import BackgroundSearch
 from fer.types import FULL_SEARCH, Frame
@@ -134,18 +134,44 @@ def test_live_frames_never_wait_for_a_search_and_get_its_faces_once_it_ends():
     assert [face.box for face in found] == [Box(100, 100, 80, 80)] and found[0].track_id == 1
 
 
+def test_a_search_falling_due_while_one_runs_waits_for_it_instead_of_being_used_up():
+    """The tracker plans a search (and counts what it planned as searched) only when the stream can run one:
+    a change seen while a slow search runs is searched after it, not forgotten."""
+    detector, session = GatedDetector(), LiveSession()
+    pipeline, picture = Pipeline(detector), np.full((240, 320, 3), 90, np.uint8)
+    planned = []
+    plan = session.tracker.search_plan
+    session.tracker.search_plan = lambda *args, **kwargs: planned.append(plan(*args, **kwargs)) or planned[-1]
+    session.process(pipeline, picture)
+    assert detector.entered.wait(10)
+    changed = picture.copy()
+    changed[60:180, 100:220] = 200  # something new while the first search runs
+    deadline = time.monotonic() + 2 * SEARCH_EVERY_S
+    while time.monotonic() < deadline:
+        session.process(pipeline, changed)
+        time.sleep(0.01)
+    assert len(planned) == 1 and detector.calls == 1  # no plan while the search ran
+    detector.gate.set()
+    deadline = time.monotonic() + 10
+    while detector.calls < 2 and time.monotonic() < deadline:
+        session.process(pipeline, changed)
+        time.sleep(0.01)
+    session.close()
+    assert detector.calls == 2 and len(planned) >= 2 and planned[1]  # the change was searched after it
+
+
 def test_streams_take_turns_on_the_search_threads_and_a_closed_stream_gives_up_its_turn():
     one_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-search")
     frame = Frame.of(np.full((240, 320, 3), 90, np.uint8))
     detectors = [GatedDetector() for _ in range(3)]
     streams = [BackgroundSearch(one_thread) for _ in detectors]
     for stream, detector in zip(streams, detectors, strict=True):
-        assert stream.boxes(Pipeline(detector), frame, FULL_SEARCH) is None
+        assert stream.boxes(Pipeline(detector), frame, lambda: FULL_SEARCH) is None
     assert detectors[0].entered.wait(10)
-    assert streams[0].boxes(Pipeline(detectors[0]), frame, FULL_SEARCH) is None  # its search runs: no second one
+    assert streams[0].boxes(Pipeline(detectors[0]), frame, lambda: FULL_SEARCH) is None  # it runs: no second
     streams[1].close()  # this viewer left while its search waited for the thread
     for detector in detectors:
         detector.gate.set()
     one_thread.shutdown(wait=True)
     assert [detector.calls for detector in detectors] == [1, 0, 1]  # in turn, one search each; none for the closed
-    assert streams[2].boxes(Pipeline(detectors[2]), frame, ()) == [Box(100, 100, 80, 80)]  # its turn came
+    assert streams[2].boxes(Pipeline(detectors[2]), frame, tuple) == [Box(100, 100, 80, 80)]  # its turn came
