@@ -107,15 +107,21 @@ class Pipeline:
         boxes = self.find_faces(frame)
         return [Face(box, p) for box, p in zip(boxes, self.classify(frame, boxes), strict=True)]
 
-    def classify(self, frame: Frame, boxes: list[Box]) -> np.ndarray:
-        """Probabilities float32 (N, 7) for the faces in `boxes` (inside the frame), in one batch."""
+    def classify(self, frame: Frame, boxes: list[Box], mirrored: Sequence[bool] | None = None) -> np.ndarray:
+        """Probabilities float32 (N, 7) for the faces in `boxes` (inside the frame), in one batch: each face read
+        plain and mirrored, averaged; or, given `mirrored`, read once, as its mirror image where True (half the
+        cost: a stream reads each face both ways in turn, see Tracker.mirrored_turn)."""
         if not boxes:
             return np.zeros((0, len(self.classifier.classes)), dtype=np.float32)
         crops = []
         for box in boxes:
             crop = box.expand(self.margin).clip(frame.width, frame.height)
             crops.append(frame.gray[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w])
-        return self.classifier.predict_proba(crops)
+        if mirrored is None:
+            return self.classifier.predict_proba(crops)
+        crops = [np.ascontiguousarray(crop[:, ::-1]) if flip else crop
+                 for crop, flip in zip(crops, mirrored, strict=True)]
+        return self.classifier.predict_proba(crops, mirrored=False)
 
     def find_faces(self, frame: Frame, searches: Sequence[Search] = FULL_SEARCH) -> list[Box]:
         """The detector's boxes for `searches` (by default the whole frame, every part), merged, clipped to the
@@ -176,7 +182,8 @@ class Pipeline:
         followed = tracker.follow(frame, t, skip={face.track_id for face in detected})  # and faces the search missed
         faces = [*detected, *followed]
         due = [i for i, face in enumerate(faces) if tracker.reading_due(face.track_id, t)]
-        for i, probs in zip(due, self.classify(frame, [faces[i].box for i in due]), strict=True):
+        sides = [tracker.mirrored_turn(faces[i].track_id) for i in due]
+        for i, probs in zip(due, self.classify(frame, [faces[i].box for i in due], sides), strict=True):
             faces[i] = dataclasses.replace(faces[i], probs=probs)
         tracked = tracker.update(faces[: len(detected)], t, frame, followed=faces[len(detected) :])
         return sorted(tracked, key=lambda face: largest_first(face.box))

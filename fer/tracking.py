@@ -116,6 +116,7 @@ class _Track:
     read_t: float  # when the probabilities were last read (classified)
     detected_t: float  # when the detector last found the face; the track ends `memory_s` after it
     template: np.ndarray | None = None  # gray patch from the last detection, for `follow`
+    readings: int = 1  # how many times the face was read (classified)
 
 
 class FaceTracker:
@@ -215,6 +216,12 @@ class FaceTracker:
         track = self._tracks.get(track_id) if track_id is not None else None
         return track is None or t - track.read_t >= self.classify_every_s - TIME_TOLERANCE_S
 
+    def mirrored_turn(self, track_id: int | None) -> bool:
+        """Whether the face's next reading is of its mirror image: a stream reads each face plain and mirrored in
+        turn, and the smoothing averages the two, for half the cost of reading both each time (a photo does)."""
+        track = self._tracks.get(track_id) if track_id is not None else None
+        return track is not None and track.readings % 2 == 1
+
     def update(self, faces: list[Face], t: float, frame: Frame | None = None, followed: list[Face] = ()) -> list[Face]:
         """Continues the tracks with the faces of the frame taken at `t`.
 
@@ -268,7 +275,7 @@ class FaceTracker:
             return
         alpha = ema_alpha(now - track.read_t, self.half_life_s)
         track.probs = (alpha * np.asarray(probs, np.float32) + (1 - alpha) * track.probs).astype(np.float32)
-        track.read_t = now
+        track.read_t, track.readings = now, track.readings + 1
 
     def _expire(self, t: float) -> float:
         """Advances the clock to `t` (never back) and ends tracks not detected for `memory_s`; returns now."""

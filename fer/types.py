@@ -213,6 +213,10 @@ class Tracker(Protocol):
         """Whether the face needs classifying now."""
         ...
 
+    def mirrored_turn(self, track_id: int | None) -> bool:
+        """Whether the face's next reading is of its mirror image (a stream reads both ways in turn)."""
+        ...
+
     def update(self, faces: list[Face], t: float, frame: Frame | None = None,
                followed: list[Face] = ()) -> list[Face]:
         """The frame's detected and followed faces, continued: IDs set, probabilities smoothed."""

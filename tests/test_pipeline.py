@@ -30,7 +30,7 @@ class SpyClassifier:
     def __init__(self):
         self.calls: list[list[np.ndarray]] = []
 
-    def predict_proba(self, crops):
+    def predict_proba(self, crops, mirrored=True):
         crops = list(crops)
         self.calls.append(crops)
         probs = np.full((len(crops), len(EMOTIONS)), 0.01, dtype=np.float32)
@@ -205,7 +205,7 @@ class UnsureClassifier:
 
     classes = EMOTIONS
 
-    def predict_proba(self, crops):
+    def predict_proba(self, crops, mirrored=True):
         probs = np.full((len(list(crops)), len(EMOTIONS)), 0.14, dtype=np.float32)
         probs[:, 3] = 0.16
         return probs

@@ -248,9 +248,9 @@ class CountingClassifier:
         self.faces = 0
         self.classes = default_classifier().classes
 
-    def predict_proba(self, crops):
+    def predict_proba(self, crops, mirrored=True):
         self.faces += len(crops)
-        return default_classifier().predict_proba(crops)
+        return default_classifier().predict_proba(crops, mirrored)
 
 
 class SplitSceneDetector(SceneDetector):
@@ -326,6 +326,36 @@ def test_each_face_is_reclassified_at_the_steady_rate_not_every_frame(scene_run)
     face_seconds = SECONDS + 1.5 + (SECONDS - 1.0)  # A all along, B until 1.5 s, C from 1.0 s
     assert classifier.faces == pytest.approx(face_seconds / CLASSIFY_EVERY_S, rel=0.2)  # ~5 a second, not 30
     assert classifier.faces < face_seconds * FPS / 3
+
+
+def test_a_stream_reads_each_face_plain_and_mirrored_in_turn_and_a_photo_both_at_once():
+    class Recording:
+        classes = EMOTIONS
+
+        def __init__(self):
+            self.calls = []  # (mirrored, crops)
+
+        def predict_proba(self, crops, mirrored=True):
+            self.calls.append((mirrored, [np.array(crop) for crop in crops]))
+            return np.tile(one_hot(HAPPY), (len(crops), 1))
+
+    rgb = background(640, 480)
+    paste_face(rgb, 200, 320, 240)
+    box = Box(250, 150, 140, 180)
+    classifier = Recording()
+    pipe, tracker = Pipeline(FixedBoxes([box]), classifier), FaceTracker()
+    for i in range(round(1.0 * FPS)):
+        pipe.process(rgb, tracker=tracker, t=i / FPS)
+    assert len(classifier.calls) >= 4 and all(mirrored is False for mirrored, _ in classifier.calls)
+    first = classifier.calls[0][1][0].astype(float)
+
+    def mirror_image(crop: np.ndarray) -> bool:  # closer to the first reading's mirror image than to it
+        return np.abs(crop - first[:, ::-1]).mean() < np.abs(crop - first).mean()
+
+    sides = [mirror_image(crops[0].astype(float)) for _, crops in classifier.calls]
+    assert sides == [k % 2 == 1 for k in range(len(sides))]
+    pipe.process(rgb)
+    assert classifier.calls[-1][0] is True  # a photo: both ways in one batch
 
 
 def test_real_haar_detector_keeps_ids_through_the_scene():
