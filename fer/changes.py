@@ -1,7 +1,7 @@
 """Where a stream's frame changed since a detector last searched it.
 
 A detector gives the same answer on the same pixels, so where the frame has not changed since a search, that
-search can find nothing new; a settled stream searches only where it changed (fer.tracking.FaceTracker.search_plan).
+search can find nothing new; a stream searches only where it changed (fer.tracking.FaceTracker.search_plan).
 
     seen = cell_means(frame.gray)                  # what a search of the whole frame saw
     known = inside_cells(face_boxes, seen.shape, later.width, later.height)   # faces already followed

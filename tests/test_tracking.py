@@ -385,7 +385,7 @@ def test_a_photo_gets_every_part_of_the_search():
     assert detector.asked == [None] and len(faces) == 3
 
 
-# --- A settled stream: the whole frame now and then, only what changed between ---
+# --- A stream searches only what changed, and the whole frame now and then ---
 
 class SearchLog:
     """The default detector (Haar, confirmed), recording the region of each search it is asked for (None: the
@@ -425,7 +425,7 @@ def arrivals(arrive_s: float = 2.0, seconds: float = 3.0):
         rgb = background(640, 480)
         truth = {"A": paste_face(rgb, 110, 320, 240)}
         if t >= arrive_s:
-            truth["B"] = paste_face(rgb, 110, 70, 240)  # wholly inside the left edge strip
+            truth["B"] = paste_face(rgb, 110, 70, 240)  # at the left edge
         yield t, rgb, truth
 
 

@@ -59,9 +59,8 @@ class HaarDetector:
     On the four real group photos at 720p the defaults find 18 of 18 faces, where one search (240 px, 1.2,
     5 neighbours) finds 9; with a fifth photo of six people, tilted and bowed heads among them, 24 of 24 (with
     the second opinion, fer.detectors.confirm, no false one). A photo pays for each distinct pass (about 3x one
-    search); a stream runs one pass per search, in turn, beside the frames (faces are followed between), and
-    once its faces are settled mostly searches the frame's edge strips, where people arrive (see
-    fer.tracking.Tracker.search_plan).
+    search); a stream runs one pass per search, in turn, beside the frames (faces are followed between), and after
+    each pass's first look only where the frame changed (see fer.tracking.FaceTracker.search_plan).
     """
 
     label = "Haar (OpenCV, default)"
