@@ -11,9 +11,10 @@ frames, a video analysed every Nth frame).
 In a stream the pipeline asks the tracker what each frame needs (see Pipeline.process): a detector search
 every SEARCH_EVERY_S, and between searches `follow`, which looks for each known face only near its last box,
 by normalised cross-correlation of small gray templates (about 0.1 ms a face); a face is re-classified only
-when its last reading is CLASSIFY_EVERY_S old. Searches cost what they can still find: the whole frame while a
-face may be anywhere; once every face in view is tracked, only where the frame changed since the last look
-(fer.changes: people arriving, turning, uncovering a face), and the whole frame only now and then. A face
+when its last reading is CLASSIFY_EVERY_S old, one way (plain or mirrored) per reading. Searches cost what they
+can still find: each detector pass searches the whole frame once, then only where the frame changed since it last
+looked, outside the faces already followed (fer.changes: people arriving, turning, uncovering a face), and the
+whole frame now and then. A face
 followed closely (FOLLOW_RENEW_SCORE) is still there: that renews its track as a detection does, so a face only
 some of the detector's passes find keeps its ID.
 """
@@ -183,8 +184,8 @@ class FaceTracker:
         return tuple(Search(part, region.clip(frame.width, frame.height)) for region in regions)
 
     def _around_faces(self, region: Box) -> Box:
-        """`region` grown to hold whole, with FOLLOW_WINDOW around, each tracked face it touches: a search that
-        cut a face in part would find pieces of it (its eyes and nose as a smaller face) instead of the face."""
+        """`region` grown to hold whole, with FOLLOW_WINDOW around, each tracked face it touches: a search that cut
+        a face in part would miss it, or take a piece of it for a smaller face."""
         for track in self._tracks.values():
             if region.intersection(track.box):
                 region = region.cover(track.box.expand(FOLLOW_WINDOW))

@@ -35,14 +35,13 @@ def test_a_face_that_came_in_is_one_area_holding_all_of_it():
 def test_a_followed_face_moving_is_not_a_change_and_a_face_beside_it_is():
     before, after = background(1280, 720, scene=True), background(1280, 720, scene=True)
     followed = paste_face(before, 200, 600, 360)
-    moved = paste_face(after, 200, 616, 360)  # the followed face, 16 px on
+    paste_face(after, 200, 616, 360)  # the followed face, 16 px on
     seen, now = cell_means(gray(before)), cell_means(gray(after))
     known = inside_cells([followed.expand(CHANGE_FACE_MARGIN)], seen.shape, 1280, 720)
     assert changed_cells(now, seen) and changed_cells(now, seen, known) == []
     newcomer = paste_face(after, 120, 900, 360)
     areas = changed_cells(cell_means(gray(after)), seen, known)
     assert areas and any(to_pixels(area, seen.shape, 1280, 720).overlap(newcomer) == 1 for area in areas)
-    assert moved.overlap(followed) > 0.5
 
 
 def test_the_lights_going_on_are_a_change_of_the_whole_frame():
