@@ -156,6 +156,7 @@ class FaceTracker:
         self._searched_t = self._full_t = -math.inf  # when search_plan last planned a search, a full one
         self._searches = 0  # search slots so far: a detector in parts runs part k in slot k (mod parts)
         self._seen: dict[int, np.ndarray] = {}  # per part, the frame's cell means when that part last searched them
+        self._full_at: dict[int, float] = {}  # per part, when it last searched the whole frame
 
     def search_plan(self, frame: Frame, t: float, parts: int = 1, regional: bool = False) -> tuple[Search, ...]:
         """What the frame taken at `t` needs searched, as searches whose boxes are merged: nothing (an empty plan)
@@ -169,13 +170,17 @@ class FaceTracker:
         now = self._expire(t)
         self._searched_t = now
         part, self._searches = self._searches % parts, self._searches + 1
+        full_due = now - self._full_t >= self.full_search_every_s - TIME_TOLERANCE_S
+        if full_due:  # the whole frame again, with the part that has gone longest without (they take turns)
+            part = min(range(parts), key=lambda k: self._full_at.get(k, -math.inf))
         cells, seen = cell_means(frame.gray), self._seen.get(part)
         areas = None
-        if seen is not None and seen.shape == cells.shape and now - self._full_t < self.full_search_every_s:
+        if not full_due and seen is not None and seen.shape == cells.shape:
             known = (track.box.expand(CHANGE_FACE_MARGIN) for track in self._tracks.values())
             areas = changed_cells(cells, seen, inside_cells(known, cells.shape, frame.width, frame.height))
         if areas is None or (areas and not regional):
-            self._full_t, self._seen[part] = now, cells
+            self._full_t = self._full_at[part] = now
+            self._seen[part] = cells
             return (Search(part),)
         for area in areas:  # searched now; cells outside keep what the part last saw, so slow change adds up
             seen[area.y : area.y + area.h, area.x : area.x + area.w] = cells[area.y : area.y + area.h,
