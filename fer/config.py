@@ -88,7 +88,9 @@ FULL_SEARCH_EVERY_S = 2.0
 CHANGE_GRID = 36
 CHANGE_LEVEL = 8.0
 CHANGE_GROW = 3
-CHANGE_FACE_MARGIN = 0.5
+CHANGE_FACE_MARGIN = 1.0  # a face's box, 3x as wide and tall: its hair and shoulders move with it. 0.5 left a moving
+# head's surroundings to be searched (the live tab, one face: the server 29-37 ms of CPU a frame against 15-16); at 1.0
+# one face of the 30-face classroom lies within its neighbours' margins (0 at 0.5), found by the whole-frame search.
 CHANGE_MAX_REGIONS = 4
 CHANGE_MAX_AREA = 0.5
 # Live streams' background searches share this many threads (fer.pipeline.BackgroundSearch): however many viewers

@@ -145,7 +145,7 @@ def test_a_search_falling_due_while_one_runs_waits_for_it_instead_of_being_used_
     session.process(pipeline, picture)
     assert detector.entered.wait(10)
     changed = picture.copy()
-    changed[60:180, 100:220] = 200  # something new while the first search runs
+    changed[20:100, 270:320] = 200  # something new while the first search runs, away from the face it finds
     deadline = time.monotonic() + 2 * SEARCH_EVERY_S
     while time.monotonic() < deadline:
         session.process(pipeline, changed)

@@ -91,10 +91,11 @@ def test_every_n_analyses_fewer_frames_but_annotates_them_all(clip, tmp_path):
 
 
 class TwoFaces(FixedBoxes):
-    """A fake detector: two fixed boxes on the grey wall, the second missed by its 2nd and 3rd searches."""
+    """A fake detector: two small fixed boxes on the grey wall, the second missed by its 2nd and 3rd searches. The
+    clip's real face moves outside them, so the frame changes where no followed face is: every search falls due."""
 
     def __init__(self):
-        super().__init__([Box(10, 10, 80, 80), Box(200, 100, 60, 60)])
+        super().__init__([Box(10, 10, 30, 30), Box(280, 200, 30, 30)])
 
     def detect(self, frame):
         boxes = super().detect(frame)
@@ -108,7 +109,7 @@ def test_the_video_is_searched_every_search_interval_and_ids_survive_a_missed_se
     assert detector.calls == searches
     rows = read_rows(result.csv)
     assert {r["face_id"] for r in rows} == {"1", "2"}  # the missed face keeps its ID (gone 0.6 s < 1 s memory)
-    second = [int(r["frame"]) for r in rows if r["face_id"] == "2" and r["x"] == "200"]
+    second = [int(r["frame"]) for r in rows if r["face_id"] == "2" and r["x"] == "280"]
     assert second == [f for f in range(0, FRAMES, 2) if f not in (2, 4)]  # found by each search but two
     assert result.summary["faces_seen"] == 2
 
