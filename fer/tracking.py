@@ -14,9 +14,8 @@ by normalised cross-correlation of small gray templates (about 0.1 ms a face); a
 when its last reading is CLASSIFY_EVERY_S old, one way (plain or mirrored) per reading. Searches cost what they
 can still find: each detector pass searches the whole frame once, then only where the frame changed since it last
 looked, outside the faces already followed (fer.changes: people arriving, turning, uncovering a face), and the
-whole frame now and then. A face
-followed closely (FOLLOW_RENEW_SCORE) is still there: that renews its track as a detection does, so a face only
-some of the detector's passes find keeps its ID.
+whole frame now and then. A face followed closely (FOLLOW_RENEW_SCORE) is still there: that renews its track as a
+detection does, so a face only some of the detector's passes find keeps its ID.
 """
 
 from __future__ import annotations
@@ -153,7 +152,7 @@ class FaceTracker:
         self._tracks: dict[int, _Track] = {}
         self._next_id = 1
         self._now = -math.inf  # the latest time seen
-        self._searched_t = self._full_t = -math.inf  # when search_plan last planned a search, a full one
+        self._searched_t = -math.inf  # when search_plan last planned a search
         self._searches = 0  # search slots so far: a detector in parts runs part k in slot k (mod parts)
         self._seen: dict[int, np.ndarray] = {}  # per part, the frame's cell means when that part last searched them
         self._full_at: dict[int, float] = {}  # per part, when it last searched the whole frame
@@ -170,7 +169,8 @@ class FaceTracker:
         now = self._expire(t)
         self._searched_t = now
         part, self._searches = self._searches % parts, self._searches + 1
-        full_due = now - self._full_t >= self.full_search_every_s - TIME_TOLERANCE_S
+        last_full = max(self._full_at.values(), default=-math.inf)
+        full_due = now - last_full >= self.full_search_every_s - TIME_TOLERANCE_S
         if full_due:  # the whole frame again, with the part that has gone longest without (they take turns)
             part = min(range(parts), key=lambda k: self._full_at.get(k, -math.inf))
         cells, seen = cell_means(frame.gray), self._seen.get(part)
@@ -179,12 +179,11 @@ class FaceTracker:
             known = (track.box.expand(CHANGE_FACE_MARGIN) for track in self._tracks.values())
             areas = changed_cells(cells, seen, inside_cells(known, cells.shape, frame.width, frame.height))
         if areas is None or (areas and not regional):
-            self._full_t = self._full_at[part] = now
-            self._seen[part] = cells
+            self._full_at[part], self._seen[part] = now, cells
             return (Search(part),)
         for area in areas:  # searched now; cells outside keep what the part last saw, so slow change adds up
-            seen[area.y : area.y + area.h, area.x : area.x + area.w] = cells[area.y : area.y + area.h,
-                                                                             area.x : area.x + area.w]
+            searched = (slice(area.y, area.y + area.h), slice(area.x, area.x + area.w))
+            seen[searched] = cells[searched]
         regions = (self._around_faces(to_pixels(area, cells.shape, frame.width, frame.height)) for area in areas)
         return tuple(Search(part, region.clip(frame.width, frame.height)) for region in regions)
 
