@@ -19,7 +19,7 @@ import numpy as np
 
 from fer.config import CHART_REFRESH_S, PANEL_REFRESH_S
 from fer.lecture_report import Recording, lecture_html
-from fer.pipeline import BackgroundSearch, Pipeline
+from fer.pipeline import BackgroundReading, BackgroundSearch, Pipeline
 from fer.session import SessionLog
 from fer.tracking import FaceTracker
 from fer.types import FrameResult
@@ -66,7 +66,7 @@ class LiveSession:
         now = time.monotonic()
         if self._start is None:
             self._start, self.started_at = now, datetime.now(timezone.utc)
-        result = pipeline.process(frame, tracker=self.tracker, t=now, search=self.search)
+        result = pipeline.process(frame, tracker=self.tracker, t=now, search=self.search, reading=self.reading)
         self.log.record(result.faces, time_s=now - self._start)
         return result
 
@@ -90,10 +90,12 @@ class LiveSession:
                                       date=date, aggregate_only=self.aggregate_only))
 
     def restart(self) -> None:
-        """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one."""
-        old = self.log
+        """Starts over in place (new IDs, empty log), so a frame still in flight cannot revive the old one, nor a
+        reading in flight name the new session's faces."""
+        old_log, old_reading = self.log, self.reading
         self._start_over()
-        old.close()
+        old_log.close()
+        old_reading.close()
 
     @property
     def closed(self) -> bool:
@@ -103,10 +105,12 @@ class LiveSession:
     def close(self) -> None:
         self.log.close()
         self.search.close()
+        self.reading.close()
 
     def _start_over(self) -> None:
         """New IDs, an empty log, a clock that starts at the next frame, panels due at once."""
         self.tracker = FaceTracker()
+        self.reading = BackgroundReading()  # nor for the classifier: its readings name this tracker's faces
         self.log = SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only, keep_going_without_csv=True)
         self._start: float | None = None  # monotonic time of the first frame
         self.started_at: datetime | None = None  # and its date

@@ -227,6 +227,13 @@ class FaceTracker:
         track = self._tracks.get(track_id) if track_id is not None else None
         return track is not None and track.readings % 2 == 1
 
+    def read(self, t: float, readings: dict[int, np.ndarray]) -> None:
+        """Folds readings of the frame taken at `t` (read beside the stream: fer.pipeline.BackgroundReading) into the
+        tracks they name that are still alive, as of `t`."""
+        for track_id, probs in readings.items():
+            if (track := self._tracks.get(track_id)) is not None:
+                self._read(track, probs, t)
+
     def update(self, faces: list[Face], t: float, frame: Frame | None = None, followed: list[Face] = ()) -> list[Face]:
         """Continues the tracks with the faces of the frame taken at `t`.
 

@@ -217,6 +217,10 @@ class Tracker(Protocol):
         """Whether the face's next reading is of its mirror image (a stream reads both ways in turn)."""
         ...
 
+    def read(self, t: float, readings: dict[int, np.ndarray]) -> None:
+        """Folds readings of the frame taken at `t`, made beside the stream, into the tracks they name."""
+        ...
+
     def update(self, faces: list[Face], t: float, frame: Frame | None = None,
                followed: list[Face] = ()) -> list[Face]:
         """The frame's detected and followed faces, continued: IDs set, probabilities smoothed."""

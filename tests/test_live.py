@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from fer import Box, Face, FrameResult, Pipeline
-from fer.config import NUM_CLASSES, SEARCH_EVERY_S
+from fer.config import CLASSIFY_EVERY_S, NUM_CLASSES, SEARCH_EVERY_S
 from fer.live import LiveSession
-from fer.pipeline import BackgroundSearch
+from fer.pipeline import BackgroundReading, BackgroundSearch
 from fer.types import FULL_SEARCH, Frame
 
 
@@ -32,7 +32,7 @@ class FakePipeline:
     def __init__(self):
         self.times: list[float] = []
 
-    def process(self, frame, tracker, t, search):
+    def process(self, frame, tracker, t, search, reading):
         self.times.append(t)
         return FrameResult(tracker.update([Face(Box(1, 1, 4, 4), np.full(NUM_CLASSES, 1 / NUM_CLASSES))], t), frame)
 
@@ -175,3 +175,96 @@ def test_streams_take_turns_on_the_search_threads_and_a_closed_stream_gives_up_i
     one_thread.shutdown(wait=True)
     assert [detector.calls for detector in detectors] == [1, 0, 1]  # in turn, one search each; none for the closed
     assert streams[2].boxes(Pipeline(detectors[2]), frame, tuple) == [Box(100, 100, 80, 80)]  # its turn came
+
+
+class GatedClassifier:
+    """Reads every face as `first`, but for the one reading after the test sets `gated`: that one waits at the gate
+    until the test opens it, then reads every face as `second`. A reading as slow as the test wants."""
+
+    classes = ("a", "b", "c", "d", "e", "f", "g")
+
+    def __init__(self):
+        self.first, self.second = np.eye(NUM_CLASSES, dtype=np.float32)[[0, 3]]
+        self.entered, self.gate, self.gated = threading.Event(), threading.Event(), False
+        self.calls = 0
+
+    def predict_proba(self, faces, mirrored=True):
+        self.calls += 1
+        if not self.gated:
+            return np.tile(self.first, (len(faces), 1))
+        self.gated = False
+        self.entered.set()
+        self.gate.wait(10)
+        return np.tile(self.second, (len(faces), 1))
+
+
+class OneFace:
+    def detect(self, frame):
+        return [Box(100, 60, 80, 80)]
+
+
+def textured() -> np.ndarray:
+    """A still frame with texture everywhere, so a face found in it is followed from frame to frame."""
+    return np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+
+
+def live_frames(session, pipeline, picture, seconds):
+    """Frames sent for `seconds`, 100 a second: their results."""
+    results, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        results.append(session.process(pipeline, picture))
+        time.sleep(0.01)
+    return results
+
+
+def test_live_frames_never_wait_for_a_reading_and_get_it_once_it_ends():
+    classifier, session = GatedClassifier(), LiveSession()
+    pipeline, picture = Pipeline(OneFace(), classifier=classifier), textured()
+    new = live_frames(session, pipeline, picture, 2 * SEARCH_EVERY_S)[-1]  # a new face is read on its own frame
+    assert [face.track_id for face in new.faces] == [1] and new.faces[0].label == "angry"
+    classifier.gated, before = True, classifier.calls
+    waiting = live_frames(session, pipeline, picture, 3 * CLASSIFY_EVERY_S)  # a reading falls due, and waits ...
+    assert classifier.entered.is_set() and classifier.calls == before + 1  # ... in the background: one, no other
+    assert all([face.label for face in result.faces] == ["angry"] for result in waiting)  # the frames went on
+    classifier.gate.set()
+    deadline = time.monotonic() + 10
+    while (labels := [face.label for face in session.process(pipeline, picture).faces]) == ["angry"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    session.close()
+    assert labels == ["happy"]  # folded into the face's track once it ended
+
+
+def test_a_restart_drops_a_reading_in_flight_whose_ids_would_name_the_new_sessions_faces():
+    classifier, session = GatedClassifier(), LiveSession()
+    pipeline, picture = Pipeline(OneFace(), classifier=classifier), textured()
+    live_frames(session, pipeline, picture, 2 * SEARCH_EVERY_S)
+    classifier.gated = True
+    live_frames(session, pipeline, picture, 2 * CLASSIFY_EVERY_S)
+    assert classifier.entered.is_set()  # the old session's track 1 is being read
+    session.restart()
+    new = live_frames(session, pipeline, picture, 2 * SEARCH_EVERY_S)[-1]
+    assert [face.track_id for face in new.faces] == [1]  # the new session's track 1, while that reading runs
+    classifier.gate.set()
+    after = live_frames(session, pipeline, picture, 3 * CLASSIFY_EVERY_S)
+    session.close()
+    assert all([face.label for face in result.faces] == ["angry"] for result in after)  # never read as the old one
+
+
+def test_streams_take_turns_on_the_reading_thread():
+    one_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-read")
+    classifier = GatedClassifier()
+    classifier.gated = True  # the first stream's reading waits; the others queue behind it
+    pipeline, frame = Pipeline(OneFace(), classifier=classifier), Frame.of(textured())
+    faces = [Face(Box(100, 60, 80, 80), None, track_id=7)]
+    streams = [BackgroundReading(one_thread) for _ in range(3)]
+    for stream in streams:
+        assert stream.readings(pipeline, frame, 1.0, faces, [False]) is None
+    assert classifier.entered.wait(10)
+    assert streams[0].readings(pipeline, frame, 1.1, faces, [False]) is None and classifier.calls == 1  # one at a time
+    streams[1].close()  # this viewer left while its reading waited for the thread
+    classifier.gate.set()
+    one_thread.shutdown(wait=True)
+    assert classifier.calls == 2  # in turn; none for the closed stream
+    readings = streams[2].readings(pipeline, frame, 1.2, [], [])
+    assert readings is not None and readings[0] == 1.0 and list(readings[1]) == [7]  # as of the frame it read

@@ -130,6 +130,15 @@ def test_ema_of_a_known_sequence():
     assert smoothed[2].dtype == np.float32
 
 
+def test_a_reading_made_beside_the_stream_counts_as_of_its_frame_and_only_for_a_track_still_alive():
+    tracker = FaceTracker(half_life_s=0.1, memory_s=1.0)
+    tracker.update([face_at(10, 10, emotion=HAPPY)], t=0.0)
+    tracker.read(0.1, {1: one_hot(SAD), 99: one_hot(SAD)})  # of the frame at 0.1 s; no track 99: dropped
+    shown = tracker.update([Face(Box(10, 10, 60, 60), None)], t=0.15)[0]  # a later frame, no reading of its own
+    assert shown.track_id == 1 and shown.probs[[HAPPY, SAD]] == pytest.approx([0.5, 0.5])  # weighed as of 0.1 s
+    assert not tracker.reading_due(1, 0.25) and tracker.reading_due(1, 0.3)  # the next due after that frame's time
+
+
 def test_smoothing_is_per_track():
     tracker = FaceTracker(half_life_s=0.1)
     tracker.update([face_at(0, 0, emotion=HAPPY), face_at(300, 0, emotion=SAD)], t=0.0)
