@@ -38,7 +38,7 @@ FACE_MARGIN = 0.1  # widen each detected box by this fraction per side: FER-2013
 MIN_READABLE_FACE_PX = 20
 CLASSIFIER_THREADS = 2  # TFLite threads for the emotion CNN
 # Beside a live stream (fer.pipeline.BackgroundReading) the model reads on one thread of its own: a second thread spins
-# against the frames' own work. Seven faces at 720p, 30 frames/s: 25.6-26.8 ms of the stream's CPU a frame on one
+# against the frames' own work. Seven faces at 720p, 30 frames/s: 25.0-25.4 ms of the stream's CPU a frame on one
 # thread, 29.4 on two, 24.0 read in line (AMD EPYC, AVX2).
 BACKGROUND_CLASSIFIER_THREADS = 1
 # Every candidate face is confirmed by BlazeFace short-range on a square around it, CONFIRM_CONTEXT times its

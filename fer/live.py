@@ -110,7 +110,7 @@ class LiveSession:
     def _start_over(self) -> None:
         """New IDs, an empty log, a clock that starts at the next frame, panels due at once."""
         self.tracker = FaceTracker()
-        self.reading = BackgroundReading()  # nor for the classifier: its readings name this tracker's faces
+        self.reading = BackgroundReading()  # a frame never waits for the classifier; its readings name these tracks
         self.log = SessionLog(temp_dir=self.csv_dir, aggregate_only=self.aggregate_only, keep_going_without_csv=True)
         self._start: float | None = None  # monotonic time of the first frame
         self.started_at: datetime | None = None  # and its date
