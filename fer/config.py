@@ -47,6 +47,12 @@ BACKGROUND_CLASSIFIER_THREADS = 1
 # (false faces: Haar 5 -> 0, MediaPipe full-range 4 -> 0); 0.6 keeps 2 of MediaPipe's, 2x context loses a face.
 CONFIRM_CONTEXT = 2.5
 CONFIRM_MIN_SCORE = 0.7
+# The same square's mirror image must also score at least CONFIRM_MIRROR_MIN_SCORE: a face is nearly symmetric, a
+# coin's or a cell's chance likeness is not. Over the five group photos at 240-1080 px tall, the classroom and the 21
+# face-free photos at their own size and 240-1080 px tall (Haar's and MediaPipe full-range's candidates), every face
+# the plain square confirms scores at least 0.71 mirrored, and every face-free candidate it confirms (coins at 240,
+# 360 px and their own size, a cell, a star field: 5) at most 0.59.
+CONFIRM_MIRROR_MIN_SCORE = 0.65
 
 TOO_SMALL = "too small"  # what a face too small to read shows instead of an expression (boxes, CSV label)
 TOO_SMALL_COLOR = (128, 128, 128)  # RGB grey

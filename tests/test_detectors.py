@@ -188,6 +188,26 @@ def test_face_free_candidates_are_rejected_and_the_face_beside_them_kept(name, p
     assert len(found) == 1 and found[0].overlap(head) > 0.3, found
 
 
+@pytest.mark.parametrize(("name", "photo", "height"), [
+    ("haar", "coins", None), ("haar", "coins", 240), ("haar", "cell", 360),
+    ("mediapipe-full", "hubble_deep_field", 360),
+])
+def test_a_candidate_the_square_confirms_is_refused_by_its_mirror_image(name, photo, height):
+    """Face-free photos at their own size or small, where BlazeFace confirms a coin, a cell or a star field in the
+    square around it: the same square mirrored scores it below CONFIRM_MIRROR_MIN_SCORE, and the photo has no face."""
+    import skimage.data
+
+    from fer.detectors.confirm import FaceCheck
+
+    rgb = np.asarray(getattr(skimage.data, photo)())
+    scene = np.stack([rgb] * 3, axis=-1) if rgb.ndim == 2 else rgb[..., :3]
+    frame = Frame.of(np.ascontiguousarray(scene if height is None else resize_to_height(scene, height)))
+    candidates = DETECTORS[name]().detect(frame)
+    plain_only = FaceCheck(mirror_min_score=0.0)  # the second opinion without its mirror look
+    assert plain_only.confirm(frame, candidates), f"no candidate in {photo} passes the square: the test tests nothing"
+    assert get_detector(name).detect(frame) == []
+
+
 def test_haar_answers_sessions_searching_at_once_as_it_answers_one():
     """Streams on different passes and photos share one detector from many threads."""
     haar = get_detector("haar")

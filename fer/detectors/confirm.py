@@ -8,7 +8,7 @@ million and takes a shuttle, a wine glass or a coin for one. Here each candidate
 surroundings, as a square a face would fill about two fifths of (BlazeFace short-range is made for faces
 that fill a good part of its 128-pixel input), and kept only if BlazeFace finds a face there, centred in the
 middle of the candidate (within CENTRE_SHIFT of its size of the candidate's centre) and within SIZE_RATIO of
-its size.
+its size, and finds it again in the square's mirror image.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from __future__ import annotations
 import functools
 import logging
 
-from fer.config import CONFIRM_CONTEXT, CONFIRM_MIN_SCORE
+import numpy as np
+
+from fer.config import CONFIRM_CONTEXT, CONFIRM_MIN_SCORE, CONFIRM_MIRROR_MIN_SCORE
 from fer.detectors.mediapipe import MediaPipeDetector
 from fer.types import Box, FaceDetector, Frame
 
@@ -31,16 +33,19 @@ CENTRE_SHIFT = 0.4
 
 
 class FaceCheck:
-    """Keeps the candidate boxes that BlazeFace short-range also calls a face; thread-safe.
+    """Keeps the candidate boxes that BlazeFace short-range also calls a face, in the square around them and in its
+    mirror image; thread-safe.
 
     Args:
         context: the square cut out around a candidate, as a multiple of its longer side.
         min_score: BlazeFace's least confidence for the second opinion.
+        mirror_min_score: its least confidence on the square's mirror image (see CONFIRM_MIRROR_MIN_SCORE).
     """
 
-    def __init__(self, context: float = CONFIRM_CONTEXT, min_score: float = CONFIRM_MIN_SCORE):
-        self.context = context
-        self._blazeface = MediaPipeDetector("short", min_confidence=min_score, long_side=128)
+    def __init__(self, context: float = CONFIRM_CONTEXT, min_score: float = CONFIRM_MIN_SCORE,
+                 mirror_min_score: float = CONFIRM_MIRROR_MIN_SCORE):
+        self.context, self.min_score, self.mirror_min_score = context, min_score, mirror_min_score
+        self._blazeface = MediaPipeDetector("short", min_confidence=min(min_score, mirror_min_score), long_side=128)
 
     def confirm(self, frame: Frame, boxes: list[Box]) -> list[Box]:
         """The boxes with a face centred in them, in their order."""
@@ -53,10 +58,19 @@ class FaceCheck:
         x1, y1 = min(frame.width, x0 + side), min(frame.height, y0 + side)
         if x1 - x0 < 2 or y1 - y0 < 2:
             return False
-        for found in self._blazeface.detect_rgb(frame.rgb[y0:y1, x0:x1]):
-            fx, fy = x0 + found.x + found.w / 2, y0 + found.y + found.h / 2
-            centred = abs(fx - cx) <= CENTRE_SHIFT * box.w and abs(fy - cy) <= CENTRE_SHIFT * box.h
-            if centred and 1 / SIZE_RATIO <= max(found.w, found.h) / max(box.w, box.h) <= SIZE_RATIO:
+        square, cx, cy = frame.rgb[y0:y1, x0:x1], cx - x0, cy - y0  # the centre in the square's pixels
+        mirror = np.ascontiguousarray(square[:, ::-1])
+        return (self._centred(square, (cx, cy), box, self.min_score)  # most candidates stop at this first look
+                and self._centred(mirror, (x1 - x0 - cx, cy), box, self.mirror_min_score))
+
+    def _centred(self, square: np.ndarray, centre: tuple[float, float], box: Box, min_score: float) -> bool:
+        """Whether BlazeFace finds a face scoring `min_score` in `square` (RGB) within CENTRE_SHIFT of `box`'s size
+        of `centre` (in the square's pixels), and within SIZE_RATIO of its size."""
+        for found in self._blazeface.detect_rgb(square):
+            shift_x, shift_y = found.x + found.w / 2 - centre[0], found.y + found.h / 2 - centre[1]
+            centred = abs(shift_x) <= CENTRE_SHIFT * box.w and abs(shift_y) <= CENTRE_SHIFT * box.h
+            like_size = 1 / SIZE_RATIO <= max(found.w, found.h) / max(box.w, box.h) <= SIZE_RATIO
+            if found.score >= min_score and centred and like_size:
                 return True
         return False
 
