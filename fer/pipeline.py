@@ -23,6 +23,7 @@ from fer.config import BACKGROUND_CLASSIFIER_THREADS, CLASSIFIER_THREADS, DEFAUL
 from fer.detectors import get_detector
 from fer.detectors.merge import merge_duplicates
 from fer.draw import annotate
+from fer.tracking import relocate
 from fer.types import FULL_SEARCH, Box, Face, FaceDetector, Frame, FrameResult, Search, Tracker
 
 
@@ -44,8 +45,9 @@ SEARCHES = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="fe
 class BackgroundSearch:
     """Runs a live stream's full searches in worker threads, so no frame waits for one.
 
-    A due search starts on the current frame; the first frame after it finishes gets its boxes (found
-    in the earlier frame: the tracker matches them to its tracks by overlap, as it does any detection).
+    A due search starts on the current frame; the first frame after it finishes gets its boxes, each moved to where
+    its face is in that frame (fer.tracking.relocate: a face gone from there, as when the camera jumps, is dropped),
+    and the tracker matches them to its tracks by overlap, as it does any detection.
     One search at a time per stream, and after each a rest as long as it took (its wait for a thread included): the
     plan is asked for only after that (a plan counts as searched, see Tracker.search_plan), so a slow search
     delays the next instead of losing it, and searches take at most half of a stream's time. Every stream shares
@@ -57,19 +59,22 @@ class BackgroundSearch:
     def __init__(self, worker: Executor = SEARCHES):
         self._worker = worker
         self._running: Future[list[Box]] | None = None
+        self._searched: Frame | None = None  # the frame the running search looks at
         self._started = self._rest_until = -math.inf  # monotonic: when the last search was submitted; its rest
         self.closed = False
 
     def boxes(self, pipeline: Pipeline, frame: Frame, plan: Callable[[], Sequence[Search]]) -> list[Box] | None:
-        """The boxes of a search that finished since the last call (None if none), after starting `plan()` on
-        `frame` (see Pipeline.find_faces) if no search is running and the plan is not empty."""
+        """The boxes of a search that finished since the last call (None if none), where their faces are in `frame`,
+        after starting `plan()` on `frame` (see Pipeline.find_faces) if no search is running and the plan is not
+        empty."""
         found, now = None, time.monotonic()
         if self._running is not None and self._running.done():
-            found, self._running = self._running.result(), None
+            found, self._running = relocate(self._running.result(), self._searched, frame), None
             self._rest_until = now + (now - self._started)
         resting = self._running is not None or now < self._rest_until
         if not resting and not self.closed and (searches := plan()):  # none for a frame after the end
             self._running, self._started = self._worker.submit(pipeline.find_faces, frame, searches), now
+            self._searched = frame
         return found
 
     def close(self) -> None:

@@ -104,6 +104,23 @@ def find_near(gray: np.ndarray, box: Box, template: np.ndarray) -> tuple[Box, fl
     return moved, float(best)
 
 
+def relocate(boxes: list[Box], found_in: Frame, now: Frame) -> list[Box]:
+    """Faces a search found in an earlier frame, `found_in`, where they are in `now`: each looked for near its box by
+    its template from that frame, as `follow` looks for a face. One not found there (it moved away; the camera jumped
+    or cut) is dropped, so that no box lands on what took its place and starts a track on it; one with nothing to
+    lock on to (a flat patch) stays where it was found."""
+    if now is found_in:
+        return boxes
+    moved = []
+    for box in boxes:
+        template = face_template(found_in.gray, box)
+        if template is None:
+            moved.append(box)
+        elif (near := find_near(now.gray, box, template)) is not None and near[1] >= FOLLOW_MIN_SCORE:
+            moved.append(dataclasses.replace(near[0], score=box.score))
+    return moved
+
+
 TIME_TOLERANCE_S = 1e-3  # a frame this close to a due time counts as due (timestamps are rounded to ms)
 FOLLOW_MIN_CONTRAST = 2.0  # grey levels (std): a flatter template is not followed
 

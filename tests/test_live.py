@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from devtools.frames import background, paste_face
 from fer import Box, Face, FrameResult, Pipeline
 from fer.config import CLASSIFY_EVERY_S, NUM_CLASSES, SEARCH_EVERY_S
 from fer.live import LiveSession
@@ -104,19 +105,22 @@ def test_restart_starts_over_in_place(clock):
     assert not session.log.csv.path.exists()
 
 
-class GatedDetector:
-    """Finds one face, but only once the test opens the gate: a search as slow as the test wants."""
+FOUND = Box(100, 100, 80, 80)  # what a GatedDetector finds unless told
 
-    def __init__(self):
+
+class GatedDetector:
+    """Finds one face (`box`), but only once the test opens the gate: a search as slow as the test wants."""
+
+    def __init__(self, box: Box = FOUND):
         self.entered, self.gate = threading.Event(), threading.Event()
-        self.calls, self.finished = 0, False
+        self.calls, self.finished, self.box = 0, False, box
 
     def detect(self, frame):
         self.calls += 1
         self.entered.set()
         self.gate.wait(10)
         self.finished = True
-        return [Box(100, 100, 80, 80)]
+        return [self.box]
 
 
 def test_live_frames_never_wait_for_a_search_and_get_its_faces_once_it_ends():
@@ -158,6 +162,26 @@ def test_a_search_falling_due_while_one_runs_waits_for_it_instead_of_being_used_
         time.sleep(0.01)
     session.close()
     assert detector.calls == 2 and len(planned) >= 2 and planned[1]  # the change was searched after it
+
+
+@pytest.mark.parametrize(("shift", "kept"), [(30, True), (150, False)])
+def test_a_search_that_ends_after_its_face_moved_boxes_the_face_where_it_is_now(shift, kept):
+    """A search's boxes come from the frame it started on. A face that moved a little since is boxed where it is now;
+    one gone from there (the camera jumped) gets no box, rather than a box on what took its place, which the tracker
+    would then follow."""
+    then, now = background(480, 360, scene=True), background(480, 360, scene=True)
+    head, moved = paste_face(then, 100, 150, 180), paste_face(now, 100, 150 + shift, 180)
+    detector, stream = GatedDetector(head), BackgroundSearch()
+    pipeline = Pipeline(detector)
+    assert stream.boxes(pipeline, Frame.of(then), lambda: FULL_SEARCH) is None
+    detector.gate.set()
+    deadline = time.monotonic() + 10
+    while (found := stream.boxes(pipeline, Frame.of(now), tuple)) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if kept:
+        assert len(found) == 1 and found[0].overlap(moved) > 0.9 and found[0].overlap(head) < 0.8, found
+    else:
+        assert found == []
 
 
 def test_streams_take_turns_on_the_search_threads_and_a_closed_stream_gives_up_its_turn():
