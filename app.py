@@ -71,9 +71,10 @@ are deleted when you close this page (download what you want to keep first), aft
 unused, and when the server stops.
 
 **EU law:** """ + EU_NOTICE
-NO_FACE = "No face found: face the camera, with light on your face."
+NO_FACE = "No face found: a face is found when it is turned to the camera, lit, and not too small in the picture."
 PHOTO_JPEG_QUALITY = 90
 
+CHART_LABEL = "Largest face (the class mix when aggregate only)"
 AGGREGATE_LABEL = "Aggregate only: show the class's expression mix, never an individual face"
 TOO_FEW = (f"Aggregate only: fewer than {AGGREGATE_MIN_FACES} readable faces in view, so nothing is shown "
            "(no single person's expression can be read out).")
@@ -316,6 +317,13 @@ def analyze(upload: dict | None, detector: str = DEFAULT_DETECTOR, aggregate: bo
         raise gr.Error(f"Cannot read this image: {err}", print_exception=False) from None
 
 
+def reanalyze(upload: dict | None, detector: str, aggregate: bool, request: gr.Request = None):
+    """The photo shown, analysed again with the detector or aggregate-only mode just chosen; nothing without one."""
+    if not upload or not upload.get("path"):
+        return gr.skip(), gr.skip(), gr.skip()
+    return analyze(upload, detector, aggregate, request)
+
+
 def stream(frame: np.ndarray | None, detector: str, aggregate: bool, session: LiveSession | None,
            request: gr.Request = None):
     """One webcam frame of a live session; the timeline and summary refresh about once a second.
@@ -424,7 +432,7 @@ def live_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
         webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
         live_frame = inline_image(label="Annotated", interactive=False, format="jpeg")
     with gr.Row():
-        live_chart = gr.Label(num_top_classes=7, label="Largest face")
+        live_chart = gr.Label(num_top_classes=7, label=CHART_LABEL)
         live_status = gr.Markdown()
     live_timeline = gr.HTML(label="Class expression mix", show_label=True, container=True)
     live_summary = gr.Markdown()
@@ -451,10 +459,13 @@ def photo_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
         photo = gr.Image(sources=["upload", "clipboard"], type="numpy", label="Photo")
         photo_frame = gr.Image(label="Annotated", interactive=False, format="jpeg")
     with gr.Row():
-        photo_chart = gr.Label(num_top_classes=7, label="Largest face")
+        photo_chart = gr.Label(num_top_classes=7, label=CHART_LABEL)
         photo_status = gr.Markdown()
     photo.upload(analyze, [photo, detector, aggregate], [photo_frame, photo_chart, photo_status], api_name="predict",
                  preprocess=False, concurrency_limit=PHOTO_CONCURRENCY)  # analyze decodes the file itself, safely
+    for choice in (detector, aggregate):  # the photo shown, again, as the viewer chose
+        choice.change(reanalyze, [photo, detector, aggregate], [photo_frame, photo_chart, photo_status],
+                      preprocess=False, concurrency_limit=PHOTO_CONCURRENCY, api_visibility="private")
 
 
 def video_tab(detector: gr.Radio, aggregate: gr.Checkbox) -> None:
