@@ -128,6 +128,7 @@ REPORT_CURVE_POINTS = 300  # the report's charts resample a recording onto at mo
 REPORT_SMOOTHING = 1 / 40  # the mix chart averages over this share of the recording (90 s of an hour)
 REPORT_MAX_SEGMENTS = 12  # the per-segment table's rows: the shortest of REPORT_SEGMENTS_S that fits
 REPORT_SEGMENTS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+REPORT_TICKS_S = (1, 2, 5, *REPORT_SEGMENTS_S)  # the charts' time ticks: a 6-s clip gets more than "0:00"
 REPORT_MOMENTS = 4  # the most moments of change listed
 # A moment is where the mix in the window after it differs from the window before by at least this much (half the
 # L1 distance of the shares: 0.3 = 30% of the faces show another expression); windows are this share of the

@@ -41,6 +41,7 @@ from fer.config import (
     REPORT_SEGMENTS_S,
     REPORT_SMOOTHING,
     REPORT_STILL_WIDTH,
+    REPORT_TICKS_S,
 )
 from fer.session import CAVEAT, EU_NOTICE
 
@@ -182,10 +183,10 @@ def moments(points: pd.DataFrame, count: int = REPORT_MOMENTS, min_change: float
     return sorted(chosen, key=lambda m: m.time_s)
 
 
-def round_step(duration_s: float, most: int = REPORT_MAX_SEGMENTS) -> int:
-    """The shortest of REPORT_SEGMENTS_S (round times: 10 s ... 1 h) that cuts `duration_s` into at most `most`
-    parts: the segments' length, and the charts' tick spacing."""
-    return next((s for s in REPORT_SEGMENTS_S if duration_s / s <= most), REPORT_SEGMENTS_S[-1])
+def round_step(duration_s: float, most: int = REPORT_MAX_SEGMENTS, lengths: Sequence[int] = REPORT_SEGMENTS_S) -> int:
+    """The shortest of `lengths` (round times: the segments' 10 s ... 1 h, or the charts' ticks) that cuts `duration_s`
+    into at most `most` parts."""
+    return next((s for s in lengths if duration_s / s <= most), lengths[-1])
 
 
 def segments(points: pd.DataFrame) -> list[tuple[float, float, float, np.ndarray, int]]:
@@ -248,7 +249,7 @@ def new_figure(height_in: float):
 def time_axis(axes, end: float) -> None:
     """x from the recording's start to `end` seconds, in m:ss (or h:mm:ss), with a label."""
     axes.set_xlim(0, max(end, 1))
-    axes.xaxis.set_major_locator(MultipleLocator(round_step(end, most=10)))
+    axes.xaxis.set_major_locator(MultipleLocator(round_step(end, most=10, lengths=REPORT_TICKS_S)))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: clock(x)))
     axes.set_xlabel("time in the recording (m:ss)", fontsize=10)
 
@@ -331,13 +332,19 @@ def mix_svg(points: pd.DataFrame, width: int = LIVE_CHART_SIZE[0], height: int =
     return "".join(parts)
 
 
+def faces_over_time(grid: pd.DataFrame) -> pd.DataFrame:
+    """The grid's steps that hold frames, for a step chart of faces in view: a step without frames knows nothing, so
+    the count before it holds across it (a 6-s clip has 90 frames for 300 steps, and drew a comb of zeros)."""
+    return grid[grid["frames"] > 0]
+
+
 def faces_chart(grid: pd.DataFrame, label: str) -> str:
     """How many faces were in view (or counted) over time."""
     figure, axes = new_figure(1.9)
-    times = grid["time_s"].to_numpy(dtype=float)
-    axes.fill_between(times, grid["faces"].to_numpy(dtype=float), step="post", color="#8c959f", alpha=0.55,
-                      linewidth=0)
-    axes.step(times, grid["faces"].to_numpy(dtype=float), where="post", color="#57606a", linewidth=1)
+    analysed = faces_over_time(grid)
+    times, faces = analysed["time_s"].to_numpy(dtype=float), analysed["faces"].to_numpy(dtype=float)
+    axes.fill_between(times, faces, step="post", color="#8c959f", alpha=0.55, linewidth=0)
+    axes.step(times, faces, where="post", color="#57606a", linewidth=1)
     time_axis(axes, times[-1])
     axes.set_ylim(0, max(1.0, float(grid["faces"].max()) * 1.15))
     axes.yaxis.get_major_locator().set_params(integer=True)

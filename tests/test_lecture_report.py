@@ -8,13 +8,15 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from fer.config import EMOTIONS
+from fer.config import EMOTIONS, REPORT_TICKS_S
 from fer.lecture_report import (
     Recording,
     clock,
+    faces_over_time,
     lecture_html,
     mix_svg,
     moments,
+    resample,
     round_step,
     segments,
     term_html,
@@ -65,6 +67,16 @@ def test_an_hour_is_cut_into_five_minute_segments_from_the_start():
     assert rows[0][0] == 0 and rows[1][0] == 300
     assert EMOTIONS[int(np.argmax(rows[5][3]))] == "neutral" and EMOTIONS[int(np.argmax(rows[6][3]))] == "happy"
     assert rows[0][2] == pytest.approx(SEATS)  # faces in view
+
+
+def test_a_short_clip_counts_its_faces_in_every_step_it_has_frames_in_and_gets_second_ticks():
+    """Six seconds at 15 frames/s is 90 frames for the charts' 300 steps: the faces-in-view chart draws the steps
+    holding frames, so the class stays at its size instead of falling to 0 between frames."""
+    grid = resample(lesson([(0, "happy")], end_s=6, fps=15).timeline.points())
+    assert (grid["frames"] == 0).any()  # the grid is finer than the frames: the case this is about
+    counted = faces_over_time(grid)
+    assert len(counted) == 90 and (counted["faces"] == SEATS).all()
+    assert round_step(6, most=10, lengths=REPORT_TICKS_S) == 1  # ticks every second, not one "0:00"
 
 
 SVG = "{http://www.w3.org/2000/svg}"
