@@ -355,11 +355,11 @@ def session_files_for_download(session: LiveSession | None, detector: str, reque
     aggregate-only mode the CSV is the class-mix timeline instead (one row per point, a column per expression)."""
     if session is None:
         return None, None
+    out = session_files.new_file(viewer(request), "")  # a folder of its own: the files keep readable names
     with server_writes():
-        report = write_html(session_files.new_file(viewer(request), ".html"),
-                            session.report(checked_detector(detector)))
+        report = write_html(out / "fer-session-report.html", session.report(checked_detector(detector)))
         if session.aggregate_only:
-            path = session_files.new_file(viewer(request), ".csv")
+            path = out / "fer-session-class-mix.csv"
             points = session.log.timeline.points()
             points[points["read_frames"] > 0].set_index("time_s")[list(EMOTIONS)].to_csv(path, float_format="%.4f")
             return str(path), str(report)

@@ -174,7 +174,9 @@ def test_session_csv_and_report_download_with_face_ids(live_page, tmp_path):
     expect(block(live_page, "Session CSV").get_by_test_id("download-link")).to_be_visible(timeout=TIMEOUT_MS)
     rows = download_csv(live_page, "Session CSV", tmp_path)
     assert any(row["face_id"] == "1" and row["label"] == "happy" for row in rows)
-    report = download(live_page, "Session report", tmp_path).read_text()
+    saved = download(live_page, "Session report", tmp_path)
+    assert saved.name == "fer-session-report.html"  # a name that says what it is, not a random one
+    report = saved.read_text()
     assert "<h1>Live session</h1>" in report and "Most shown expression: <b>happy</b>" in report
     assert "<td>#1</td>" in report and "data:image/jpeg" not in report  # live frames are never kept
 
