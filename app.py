@@ -301,7 +301,7 @@ def analyze(upload: dict | None, detector: str = DEFAULT_DETECTOR, aggregate: bo
     internal one with the server's path in it. The upload and the answer go with the viewer's session.
     """
     if not upload or not upload.get("path"):
-        raise gr.Error("No image received: upload a photo.")
+        raise gr.Error("No image received: upload a photo.", print_exception=False)
     detector = checked_detector(detector)  # this event takes its inputs raw (preprocess=False)
     session = viewer(request)
     session_files.adopt(session, upload["path"])  # Gradio checked it is one of its uploads
@@ -394,7 +394,9 @@ def annotate_upload(video: str | None, detector: str, every: int, aggregate: boo
     Stops, leaving no partial output, if the viewer leaves before it is done.
     """
     if not video:
-        raise gr.Error("No video received: upload one first.")
+        raise gr.Error("No video received: upload one first.", print_exception=False)
+    if every != int(every):  # the slider steps by 1, but an API client can send any number
+        raise gr.Error(f"Analyse every Nth frame takes a whole number of frames, not {every:g}.", print_exception=False)
     session = viewer(request)
     session_files.adopt(session, video)
     out = session_files.new_file(session, "")  # a folder of its own: the files keep readable names
@@ -411,7 +413,8 @@ def annotate_upload(video: str | None, detector: str, every: int, aggregate: boo
             result = annotate_video(video, *outputs, detector, int(every), on_progress, aggregate_only=aggregate)
             report = write_html(out / "report.html", video_report(result))
     except VideoError as err:  # name the file as the user knows it, not by its upload path
-        raise gr.Error(f"Cannot read this video: {str(err).replace(video, Path(video).name)}") from None
+        raise gr.Error(f"Cannot read this video: {str(err).replace(video, Path(video).name)}",
+                       print_exception=False) from None
     except ViewerLeft:
         return gr.skip()
     files = [None if path is None else str(path) for path in (result.video, result.csv)]

@@ -106,6 +106,20 @@ def test_bad_uploads_get_the_apps_own_message_and_the_app_keeps_serving(client, 
     assert "Traceback" not in app_log.read_text(errors="replace")  # a user's mistake is not a server error
 
 
+def test_a_bad_video_call_gets_one_line_and_writes_no_traceback(client, app_log, tmp_path):
+    """A damaged video and a fractional "every Nth frame" (the slider steps by 1; a client can send 2.5) are the
+    caller's mistakes: the app's message, nothing in the server's log that looks like its own failure."""
+    notes = tmp_path / "lesson.mp4"
+    notes.write_text("these are not frames\n" * 20)
+    clip = write_video(tmp_path / "clip.avi", moving_face_frames(4))
+    for args, message in (((handle_file(str(notes)), "haar", 1), "Cannot read this video: lesson.mp4"),
+                          ((handle_file(str(clip)), "haar", 2.5), "takes a whole number of frames, not 2.5")):
+        with pytest.raises(AppError) as err:
+            client.predict(*args, api_name="/annotate_video")
+        assert message in str(err.value)
+    assert "Traceback" not in app_log.read_text(errors="replace")
+
+
 @pytest.mark.parametrize("detector", [None, "yolo", 3, ["haar"]], ids=["None", "unknown", "number", "list"])
 def test_a_bad_detector_value_gets_the_apps_message_naming_the_choices(client, app_log, tmp_path, detector):
     photo = write_png(tmp_path / "face.png", face_frame()[0])
