@@ -510,7 +510,8 @@ def build_ui(default_detector: str = DEFAULT_DETECTOR, forget_after_s: float = F
         detector = gr.Radio(choices, value=default_detector, label="Face detector")
         detector.preprocess = checked_detector  # the app's message, not Gradio's, for a value API clients send
         aggregate = gr.Checkbox(aggregate_only, label=AGGREGATE_LABEL, interactive=not aggregate_only,
-                                info="Set by the server for everyone" if aggregate_only else None)
+                                info="Set by the server for everyone" if aggregate_only else
+                                "Turning it on or off starts a new live session, so a log never mixes the two")
         with gr.Tab("Live"):
             live_tab(detector, aggregate)
         with gr.Tab("Photo"):
