@@ -11,7 +11,7 @@ Frames are a real face (skimage's astronaut) on a plain background: one face abo
 faces in a 2x2 grid. The pipeline is also timed with the same faces on a photo ("textured scene"):
 Haar's cost grows with texture, so a plain wall is its best case. The "faces" column shows how many
 faces a detector found, so a miss is visible. Every detector also searches 21 face-free photos (scikit-image's:
-coins, a clock, a star field, ...) at 720p: whatever it finds there is a false face.
+coins, a clock, a star field, ...) at 720p, at 360p and at their own size: whatever it finds there is a false face.
 
 With --groups DIR (real photos with hand-drawn face boxes, dlib's imglab XML), real scenes lead the
 table: per detector, faces found, false detections and ms per whole-pipeline frame, at 720p and at the
@@ -75,7 +75,8 @@ GROUP_HEIGHT = 720  # px: a front-of-room webcam's frame
 STEADY_S = 2.0  # seconds of the same scene streamed through a tracker
 STREAM_FPS = 30  # frames per second of that stream (timestamps, not a wait: frames run back to back)
 CLASSROOM_FACES = 30
-FACE_FREE_HEIGHT = 720  # px: the face-free photos, as a 720p camera would show them
+FACE_FREE_HEIGHT = 720  # px: the face-free photos, as a 720p camera would show them (the target's size) ...
+FACE_FREE_OTHER_HEIGHTS = (None, 360)  # ... and as uploaded photos come: their own size (None), and small
 FACE_FREE_TARGET = 1  # false faces in all of them at most, default detector
 LIVE_FPS = 30  # the live stream's frames per second, in real time
 LIVE_S = 4.0  # seconds streamed per detector and scene, after half a second of warm-up (not counted)
@@ -275,15 +276,24 @@ def bench_groups(photos: list[GroupPhoto], runs: int) -> dict[str, dict]:
 
 
 def bench_face_free() -> dict[str, dict]:
-    """{detector: {"false": faces found, "photos": n, "by_photo": {name: faces}}} on devtools.frames.FACE_FREE at
-    FACE_FREE_HEIGHT: every face found there is false, so the Photo tab would label a coin or a star."""
+    """{detector: {"false": faces found, "photos": n, "by_photo": {name: faces}, "other_sizes": {size: faces}}} on
+    devtools.frames.FACE_FREE at FACE_FREE_HEIGHT, and in all at each of FACE_FREE_OTHER_HEIGHTS: every face found
+    there is false, so the Photo tab would label a coin or a star."""
     photos = {name: Frame.of(face_free_photo(name, FACE_FREE_HEIGHT)) for name in FACE_FREE}
+    others = {size_name(height): [Frame.of(face_free_photo(name, height)) for name in FACE_FREE]
+              for height in FACE_FREE_OTHER_HEIGHTS}
     results = {}
     for name in DETECTORS:
         pipe = Pipeline(name)
         by_photo = {photo: len(pipe.find_faces(frame)) for photo, frame in photos.items()}
-        results[name] = {"false": sum(by_photo.values()), "photos": len(photos), "by_photo": by_photo}
+        other_sizes = {size: sum(len(pipe.find_faces(frame)) for frame in frames) for size, frames in others.items()}
+        results[name] = {"false": sum(by_photo.values()), "photos": len(photos), "by_photo": by_photo,
+                         "other_sizes": other_sizes}
     return results
+
+
+def size_name(height: int | None) -> str:
+    return "own size" if height is None else f"{height}p"
 
 
 def live_cpu(pipe: Pipeline, rgb: np.ndarray, seconds: float) -> dict:
@@ -387,6 +397,9 @@ def target_rows(results: dict) -> list[dict]:
         rows.append({"name": f"false faces {name}, {r['photos']} face-free photos {FACE_FREE_HEIGHT}p",
                      "p50": float(r["false"]), "p95": None, "unit": "faces", "faces": "",
                      "limit": FACE_FREE_TARGET if name == DEFAULT_DETECTOR else None})
+        rows += [{"name": f"false faces {name}, {r['photos']} face-free photos {size}", "p50": float(false),
+                  "p95": None, "unit": "faces", "faces": "", "limit": None}
+                 for size, false in r["other_sizes"].items()]
     for name, sizes in results["detection"].items():
         for size, r in sizes.items():
             rows.append({"name": f"detect {name} {size}", "p50": r["p50_ms"], "p95": r["p95_ms"], "unit": "ms",

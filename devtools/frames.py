@@ -81,8 +81,8 @@ def face_frame(width: int = 640, height: int = 480, faces: int = 1,
     return frame, boxes
 
 
-def face_free_photo(name: str, height: int = 720) -> np.ndarray:
-    """scikit-image's photo `name` (see FACE_FREE) as RGB uint8, scaled to `height` pixels tall."""
+def face_free_photo(name: str, height: int | None = 720) -> np.ndarray:
+    """scikit-image's photo `name` (see FACE_FREE) as RGB uint8, scaled to `height` pixels tall (None: its own size)."""
     from skimage import data
 
     image = np.asarray(getattr(data, name)())
@@ -90,7 +90,8 @@ def face_free_photo(name: str, height: int = 720) -> np.ndarray:
         image = (image.astype(np.float64) * 255).round().astype(np.uint8)
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
-    return resize_to_height(np.ascontiguousarray(image[..., :3]), height)
+    image = np.ascontiguousarray(image[..., :3])
+    return image if height is None else resize_to_height(image, height)
 
 
 def blank_frame(width: int = 640, height: int = 480) -> np.ndarray:
