@@ -69,7 +69,8 @@ class BackgroundSearch:
         empty."""
         found, now = None, time.monotonic()
         if self._running is not None and self._running.done():
-            found, self._running = relocate(self._running.result(), self._searched, frame), None
+            found = relocate(self._running.result(), self._searched, frame)
+            self._running = self._searched = None  # nothing keeps a frame once its search is used
             self._rest_until = now + (now - self._started)
         resting = self._running is not None or now < self._rest_until
         if not resting and not self.closed and (searches := plan()):  # none for a frame after the end
