@@ -7,7 +7,7 @@ import concurrent.futures
 import numpy as np
 import pytest
 
-from devtools.frames import background, blank_frame, face_frame, noise_frame, paste_face, resize_to_height
+from devtools.frames import background, blank_frame, face_frame, face_free_photo, noise_frame, paste_face
 from fer import Box, Frame
 from fer.detectors import DETECTORS, detector_label, get_detector
 from fer.detectors.haar import HaarDetector
@@ -177,10 +177,7 @@ def test_a_piece_of_a_face_is_not_confirmed_as_a_face_and_the_face_is():
 @pytest.mark.parametrize(("name", "photo"), [("haar", "coins"), ("mediapipe-full", "hubble_deep_field")])
 def test_face_free_candidates_are_rejected_and_the_face_beside_them_kept(name, photo):
     """Coins and a star field at 720p, where the detectors alone find faces; a real face pasted beside them."""
-    import skimage.data
-
-    rgb = getattr(skimage.data, photo)()
-    scene = resize_to_height(np.stack([rgb] * 3, axis=-1) if rgb.ndim == 2 else rgb, 720)
+    scene = face_free_photo(photo, 720)
     assert DETECTORS[name]().detect(Frame.of(scene)), f"{name} alone finds no face in {photo}: the test tests nothing"
     frame = np.concatenate([scene, background(480, 720)], axis=1)
     head = paste_face(frame, 300, scene.shape[1] + 240, 360)
@@ -195,13 +192,9 @@ def test_face_free_candidates_are_rejected_and_the_face_beside_them_kept(name, p
 def test_a_candidate_the_square_confirms_is_refused_by_its_mirror_image(name, photo, height):
     """Face-free photos at their own size or small, where BlazeFace confirms a coin, a cell or a star field in the
     square around it: the same square mirrored scores it below CONFIRM_MIRROR_MIN_SCORE, and the photo has no face."""
-    import skimage.data
-
     from fer.detectors.confirm import FaceCheck
 
-    rgb = np.asarray(getattr(skimage.data, photo)())
-    scene = np.stack([rgb] * 3, axis=-1) if rgb.ndim == 2 else rgb[..., :3]
-    frame = Frame.of(np.ascontiguousarray(scene if height is None else resize_to_height(scene, height)))
+    frame = Frame.of(face_free_photo(photo, height))
     candidates = DETECTORS[name]().detect(frame)
     plain_only = FaceCheck(mirror_min_score=0.0)  # the second opinion without its mirror look
     assert plain_only.confirm(frame, candidates), f"no candidate in {photo} passes the square: the test tests nothing"

@@ -135,7 +135,7 @@ def test_live_frames_never_wait_for_a_search_and_get_its_faces_once_it_ends():
     while not (found := session.process(pipeline, picture).faces) and time.monotonic() < deadline:
         time.sleep(0.01)
     session.close()
-    assert [face.box for face in found] == [Box(100, 100, 80, 80)] and found[0].track_id == 1
+    assert [face.box for face in found] == [FOUND] and found[0].track_id == 1
 
 
 def test_a_search_falling_due_while_one_runs_waits_for_it_instead_of_being_used_up():
@@ -198,7 +198,7 @@ def test_streams_take_turns_on_the_search_threads_and_a_closed_stream_gives_up_i
         detector.gate.set()
     one_thread.shutdown(wait=True)
     assert [detector.calls for detector in detectors] == [1, 0, 1]  # in turn, one search each; none for the closed
-    assert streams[2].boxes(Pipeline(detectors[2]), frame, tuple) == [Box(100, 100, 80, 80)]  # its turn came
+    assert streams[2].boxes(Pipeline(detectors[2]), frame, tuple) == [FOUND]  # its turn came
 
 
 class GatedClassifier:

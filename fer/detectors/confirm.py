@@ -59,9 +59,10 @@ class FaceCheck:
         if x1 - x0 < 2 or y1 - y0 < 2:
             return False
         square, cx, cy = frame.rgb[y0:y1, x0:x1], cx - x0, cy - y0  # the centre in the square's pixels
+        if not self._centred(square, (cx, cy), box, self.min_score):  # most candidates stop at this first look
+            return False
         mirror = np.ascontiguousarray(square[:, ::-1])
-        return (self._centred(square, (cx, cy), box, self.min_score)  # most candidates stop at this first look
-                and self._centred(mirror, (x1 - x0 - cx, cy), box, self.mirror_min_score))
+        return self._centred(mirror, (x1 - x0 - cx, cy), box, self.mirror_min_score)
 
     def _centred(self, square: np.ndarray, centre: tuple[float, float], box: Box, min_score: float) -> bool:
         """Whether BlazeFace finds a face scoring `min_score` in `square` (RGB) within CENTRE_SHIFT of `box`'s size
